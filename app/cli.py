@@ -1,0 +1,77 @@
+"""The `samen` command: serve, demo, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+import uvicorn
+
+from app.config import Settings
+from app.db import Database
+from app.migrate import upgrade
+
+WS_MAX_BYTES = 64 * 1024
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    os.environ.setdefault("SECRET_KEY", settings.secret_key)  # the same key in every worker
+    os.environ.setdefault("DATABASE_URL", settings.database_url)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        ws_per_message_deflate=False,  # compression forbids encode-once fan-out and costs ~4x per socket
+        ws_max_size=WS_MAX_BYTES,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+async def _demo(settings: Settings) -> list:
+    from app.demo import create_demo
+
+    db = Database(settings.database_url)
+    try:
+        return await create_demo(db, settings.secret_key)
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="samen", description="Samen: the live companion of a G40 network day.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("serve", "migrate the database and run the web server"),
+                            ("demo", "create the demo event (4 December), print every role's link and serve")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    sub.choices["demo"].add_argument("--no-serve", action="store_true", help="only create the event and print links")
+    sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    args = parser.parse_args(argv)
+
+    if args.command in ("serve", "demo") and "BASE_URL" not in os.environ:
+        os.environ["BASE_URL"] = f"http://{args.host}:{args.port}"
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    if args.command == "migrate":
+        print("Database is up to date.")
+        return 0
+    if args.command == "demo":
+        links = asyncio.run(_demo(settings))
+        print("\nSamen demo: G40 Netwerkdag 4 december – Samen (event code G40DEC)\n")
+        width = max(len(link.role) for link in links)
+        for link in links:
+            print(f"  {link.role:<{width}}  {link.label}\n  {'':<{width}}  {settings.base_url}{link.path}")
+        print("\nOpen the organiser link to run the block from phase to phase. Stop with Ctrl+C.\n", flush=True)
+        if args.no_serve:
+            return 0
+    run_server(settings, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The demo event: the Samen block of the G40 network day of 4 December, from the invitation letter.
+
+Idempotent: running it again finds the event and changes nothing. Demo links are derived from SECRET_KEY
+(HMAC), so they stay the same across restarts while remaining unguessable; only their hashes are stored."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.db import Database
+from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
+from app.events.municipalities import G40_CITIES
+from app.polls.models import PollOption, PollQuestion
+from app.security import hash_token
+from app.tables.models import LunchTable
+
+SLUG = "netwerkdag-4-december"
+CODE = "G40DEC"
+
+PROGRAMME = [
+    ("debate", "Het G40Gesprek", "11:30", "12:15",
+     "Onder leiding van een deskundige gespreksleider gaat de voorzitter op locatie in debat met prominente "
+     "gasten, onder wie Bernard ter Haar, voorzitter van de studiegroep Interbestuurlijke en Financiële "
+     "Verhoudingen, over de grote opgaven van een nieuw kabinet, vanuit de optiek van de steden. Waar liggen de "
+     "kansen en de risico's? Wie zijn je partners? Wat betekent één overheid? Hoe verhouden stad en regio zich? "
+     "Stuur uw vragen en inbreng in; af en toe nodigt de gespreksleider een digitale deelnemer uit om te reageren."),
+    ("poll", "Digitaal netwerken", "12:15", "12:45",
+     "We peilen uw mening over digitaal netwerken. Het totaalbeeld van de antwoorden verschijnt direct in beeld, "
+     "zodat we er ter plekke een eerste gevoel over kunnen delen."),
+    ("lunch", "Interactieve netwerklunch", "12:45", "13:15",
+     "Aan meerdere lunchtafels wikken en wegen we wat er besproken is, begeleid door tafeldames en -heren. "
+     "De ontmoeting verloopt via het scherm; de broodjes smeert u zelf."),
+    ("closing", "Blik op 2021", "13:15", "13:30",
+     "De voorzitter sluit het blok 'Samen' af met een blik op het belangrijke verkiezingsjaar 2021."),
+]
+
+POLL = [
+    ("single", "Hoe verhoudt deze online netwerkdag zich tot een fysieke netwerkdag?",
+     ["Beter", "Even goed", "Iets minder", "Veel minder"], {}),
+    ("multiple", "Wat mist u online het meest? (maximaal twee)",
+     ["Het informele gesprek bij de lunch", "Elkaar even aan de jas trekken", "Nieuwe collega's ontmoeten",
+      "De sfeer in de zaal", "Niets, online bevalt prima"], {"max_choices": 2}),
+    ("scale", "Hoe goed lukt netwerken via het scherm u vandaag?", [],
+     {"scale_min": 1, "scale_max": 5, "scale_min_label": "Slecht", "scale_max_label": "Uitstekend"}),
+    ("words", "Welk woord past voor u bij digitaal netwerken?", [], {}),
+    ("multiple", "Welke online vormen wilt u houden, ook als we elkaar weer fysiek kunnen ontmoeten?",
+     ["Online themagroepen", "Hybride netwerkdag", "Digitale lunchtafels", "Live peilingen", "Geen"], {}),
+    ("text", "Wat is uw tip voor de volgende digitale netwerkdag?", [], {"results": "after_close"}),
+]
+
+TABLES = [
+    ("Tafel Stad en regio", "Annemiek de Vries", "Zwolle", "Stad en regio"),
+    ("Tafel Eén overheid", "Pieter Bakker", "Ede", "Eén overheid"),
+    ("Tafel Financiële verhoudingen", "Sanne Jansen", "Amersfoort", "Financiële verhoudingen"),
+    ("Tafel Wonen en wijken", "Mohamed El Amrani", "Arnhem", "Wonen en wijken"),
+    ("Tafel Werk en economie", "Ingrid Smit", "Venlo", "Werk en economie"),
+    ("Tafel Verkiezingen 2021", "Joost Visser", "Leeuwarden", "Verkiezingen 2021"),
+]
+
+PARTICIPANTS = [
+    ("Marieke Hendriks", "Groningen", "Wethouder"), ("Erik van Dijk", "Nijmegen", "Burgemeester"),
+    ("Fatima Bouzid", "Tilburg", "Wethouder"), ("Jan de Boer", "Deventer", "Beleidsadviseur"),
+    ("Lotte Mulder", "Almere", "Wethouder"), ("Kees Willems", "Breda", "Gemeentesecretaris"),
+    ("Ayşe Yilmaz", "Hengelo", "Wethouder"), ("Bram Kuipers", "Assen", "Burgemeester"),
+    ("Noor van Leeuwen", "Helmond", "Beleidsmedewerker"), ("Ruud Peters", "Sittard-Geleen", "Wethouder"),
+    ("Esther Bos", "Apeldoorn", "Wethouder"), ("Thijs Vermeulen", "Oss", "Wethouder"),
+    ("Hanneke Dekker", "Schiedam", "Burgemeester"), ("Youssef Haddou", "Zaanstad", "Wethouder"),
+    ("Gerda Postma", "Leeuwarden", "Strategisch adviseur"), ("Willem Brouwer", "Haarlem", "Wethouder"),
+    ("Iris Koster", "Enschede", "Wethouder"), ("Martijn Hoekstra", "Emmen", "Burgemeester"),
+    ("Sophie van den Berg", "Dordrecht", "Wethouder"), ("Dennis Meijer", "Maastricht", "Wethouder"),
+    ("Karin Wolters", "Leiden", "Beleidsadviseur"), ("Rik Schouten", "Delft", "Wethouder"),
+    ("Petra Claassen", "Venlo", "Wethouder"), ("Hugo de Graaf", "Alkmaar", "Burgemeester"),
+]
+
+
+@dataclass
+class DemoLink:
+    role: str
+    label: str
+    path: str
+
+
+def demo_token(secret_key: str, purpose: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"samen-demo:{purpose}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+async def ensure_municipalities(db: Database) -> dict[str, int]:
+    async with db.write() as session:
+        existing = {m.name: m.id for m in await session.scalars(select(Municipality))}
+        for name in G40_CITIES:
+            if name not in existing:
+                municipality = Municipality(name=name, g40=True)
+                session.add(municipality)
+                await session.flush()
+                existing[name] = municipality.id
+    return existing
+
+
+async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 4)) -> list[DemoLink]:
+    """Create the demo event if it is missing; return the links for every role."""
+    cities = await ensure_municipalities(db)
+    expires = datetime.combine(day, datetime.min.time()) + timedelta(days=30)
+    async with db.write() as session:
+        event = await session.scalar(select(Event).where(Event.slug == SLUG))
+        if event is None:
+            event = Event(slug=SLUG, name="G40 Netwerkdag 4 december – Samen", day=day, code=CODE)
+            session.add(event)
+            await session.flush()
+            for position, (kind, title, start, end, text) in enumerate(PROGRAMME, start=1):
+                session.add(ProgrammePart(event_id=event.id, position=position, kind=kind, title=title,
+                                          starts_at=start, ends_at=end, description=text))
+            for position, (kind, prompt, options, extra) in enumerate(POLL, start=1):
+                question = PollQuestion(event_id=event.id, position=position, kind=kind, prompt=prompt, **extra)
+                question.options = [PollOption(position=i, label=label) for i, label in enumerate(options, 1)]
+                session.add(question)
+
+            def role(role: str, label: str) -> RoleLink:
+                link = RoleLink(event_id=event.id, role=role, label=label,
+                                token_hash=hash_token(demo_token(secret_key, f"{role}:{label}")),
+                                expires_at=expires)
+                session.add(link)
+                return link
+
+            role("organiser", "Secretariaat G40")
+            role("moderator", "Gespreksleider")
+            role("moderator", "Assistent moderatie")
+            role("presenter", "Presentatiescherm")
+            for name, host, city, topic in TABLES:
+                link = role("host", host)
+                await session.flush()
+                session.add(LunchTable(event_id=event.id, name=name, capacity=8, topic=topic,
+                                       video_url=f"https://meet.jit.si/G40-Samen-{name.split()[-1]}",
+                                       host_link_id=link.id, host_name=host,
+                                       host_municipality_id=cities[city]))
+            for name, city, title in PARTICIPANTS:
+                session.add(Participant(event_id=event.id, name=name, municipality_id=cities[city],
+                                        role_title=title,
+                                        invite_token_hash=hash_token(demo_token(secret_key, f"participant:{name}"))))
+        links = list(await session.scalars(select(RoleLink).where(RoleLink.event_id == event.id)
+                                           .order_by(RoleLink.id)))
+    result = [DemoLink("participants", "Deelnemen met de eventcode", f"/?code={CODE}")]
+    for link in links:
+        result.append(DemoLink(link.role, link.label, f"/r/{demo_token(secret_key, f'{link.role}:{link.label}')}"))
+    result.append(DemoLink("presenter", "Presentatiescherm als overlay (na het openen van de link)",
+                           f"/e/{SLUG}/presenter?overlay=1"))
+    for name, _city, _title in PARTICIPANTS[:3]:
+        result.append(DemoLink("participant", name, f"/j/{demo_token(secret_key, f'participant:{name}')}"))
+    return result

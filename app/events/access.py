@@ -1,0 +1,62 @@
+"""Who is asking: the event in the URL, the participant in the session, the roles the session holds.
+
+Every route and every socket authorises here, on the server; templates only decide what to show."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+
+from app.events import service
+from app.events.models import Event, Participant, RoleLink
+
+# Which roles may open which role page. The organiser runs the day and may look at every screen.
+PAGE_ROLES = {
+    "moderator": ("moderator", "organiser"),
+    "presenter": ("presenter", "moderator", "organiser"),
+    "host": ("host",),
+    "organiser": ("organiser",),
+}
+PHASE_ROLES = ("moderator", "organiser")
+
+
+async def event_or_404(session: AsyncSession, slug: str) -> Event:
+    event = await service.event_by_slug(session, slug) if len(slug) <= 60 else None
+    if event is None:
+        raise HTTPException(404, "event")
+    return event
+
+
+async def participant_of(conn: HTTPConnection, session: AsyncSession, event: Event) -> Participant | None:
+    ids = conn.scope.get("session", {}).get("p", {})
+    if not isinstance(ids, dict):
+        return None
+    return await service.participant_in_event(session, ids.get(str(event.id)), event.id)
+
+
+async def role_of(
+    conn: HTTPConnection, session: AsyncSession, event: Event, roles: tuple[str, ...]
+) -> RoleLink | None:
+    links = await service.granted_links(session, conn.scope.get("session", {}).get("r"), event.id)
+    for role in roles:  # the first role in the tuple wins, so a host page finds the host link
+        for link in links:
+            if link.role == role:
+                return link
+    return None
+
+
+async def require_role(
+    conn: HTTPConnection, session: AsyncSession, event: Event, roles: tuple[str, ...]
+) -> RoleLink:
+    link = await role_of(conn, session, event, roles)
+    if link is None:
+        raise HTTPException(403, "role")
+    return link
+
+
+async def require_participant(conn: HTTPConnection, session: AsyncSession, event: Event) -> Participant:
+    participant = await participant_of(conn, session, event)
+    if participant is None:
+        raise HTTPException(403, "participant")
+    return participant

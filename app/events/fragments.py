@@ -1,0 +1,38 @@
+"""Renderers for the events' live fragments. The first page render includes the very same templates."""
+
+from __future__ import annotations
+
+from app.db import Database
+from app.events import service
+from app.live.hub import Hub
+from app.templating import render_fragment
+
+
+async def programme_context(db: Database, event_id: int) -> dict:
+    async with db.read() as session:
+        event = await service.event_by_id(session, event_id)
+    if event is None:
+        return {"event": None, "phase": None}
+    return {"event": event, "phase": service.phase_of(event)}
+
+
+async def online_context(db: Database, hub: Hub, event_id: int) -> dict:
+    async with db.read() as session:
+        people = await service.participants(session, event_id)
+    present = hub.online(service.presence_group(event_id))
+    return {"participants": people, "present": present}
+
+
+def register(hub: Hub, db: Database) -> None:
+    async def programme(key: str) -> str:
+        return render_fragment("events/_programme.html", oob=True, **await programme_context(db, int(key)))
+
+    async def presenter(key: str) -> str:
+        return render_fragment("presenter/_stage.html", oob=True, **await programme_context(db, int(key)))
+
+    async def online(key: str) -> str:
+        return render_fragment("organiser/_online.html", oob=True, **await online_context(db, hub, int(key)))
+
+    hub.register("programme", programme)
+    hub.register("presenter", presenter)
+    hub.register("online", online)

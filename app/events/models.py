@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, utcnow
+
+PART_KINDS = ("debate", "poll", "lunch", "closing", "other")
+ROLES = ("moderator", "presenter", "host", "organiser")
+STATUSES = ("before", "live", "after")
+
+
+class Municipality(Base):
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    g40: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Event(Base):
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    day: Mapped[date] = mapped_column(Date)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="before")
+    current_part_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme_part.id", use_alter=True, ondelete="SET NULL"), nullable=True
+    )
+    phase_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    parts: Mapped[list[ProgrammePart]] = relationship(
+        back_populates="event",
+        order_by="ProgrammePart.position",
+        foreign_keys="ProgrammePart.event_id",
+        cascade="all, delete-orphan",
+    )
+
+
+class ProgrammePart(Base):
+    __tablename__ = "programme_part"
+    __table_args__ = (UniqueConstraint("event_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[str] = mapped_column(String(5))  # "11:30", local time of the event
+    ends_at: Mapped[str] = mapped_column(String(5))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    event: Mapped[Event] = relationship(back_populates="parts", foreign_keys=[event_id])
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), nullable=True)
+    organisation: Mapped[str] = mapped_column(String(80), default="")  # when the municipality is "other"
+    role_title: Mapped[str] = mapped_column(String(80), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    join_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    municipality: Mapped[Municipality | None] = relationship()
+
+    @property
+    def place(self) -> str:
+        return self.municipality.name if self.municipality else self.organisation
+
+
+class RoleLink(Base):
+    """A capability link for one person in one role (moderator, presenter screen, table host, organiser)."""
+
+    __tablename__ = "role_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now

@@ -1,0 +1,294 @@
+"""Events: look-ups, joining, role links and phase changes. Every write commits before anyone is told."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.db import utcnow
+from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
+from app.i18n import N_
+from app.security import hash_token, looks_like_token, new_token
+
+NAME_MAX = 80
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+OTHER = "other"
+
+
+def programme_topic(event_id: int) -> str:
+    return f"programme:{event_id}"
+
+
+def online_topic(event_id: int) -> str:
+    return f"online:{event_id}"
+
+
+def presence_group(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+class InvalidInput(Exception):
+    """Bad input: carries one (untranslated) message per field; the caller translates and shows them."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def clean_text(value: object, max_length: int = NAME_MAX) -> str:
+    """Normalise user text: NFC, no control or bidi-override characters, spaces collapsed."""
+    if not isinstance(value, str):
+        return ""
+    text = unicodedata.normalize("NFC", value)
+    text = CONTROL.sub("", text)
+    return " ".join(text.split())[: max_length + 1]
+
+
+def new_event_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
+    return "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+async def event_by_slug(session: AsyncSession, slug: str) -> Event | None:
+    return await session.scalar(
+        select(Event).where(Event.slug == slug).options(selectinload(Event.parts))
+    )
+
+
+async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
+    return await session.scalar(select(Event).where(Event.id == event_id).options(selectinload(Event.parts)))
+
+
+async def event_by_code(session: AsyncSession, code: str) -> Event | None:
+    code = "".join(code.split()).upper()
+    if not code or len(code) > 12:
+        return None
+    return await session.scalar(select(Event).where(Event.code == code))
+
+
+async def municipalities(session: AsyncSession) -> list[Municipality]:
+    return list(await session.scalars(select(Municipality).order_by(Municipality.name)))
+
+
+@dataclass
+class Phase:
+    """Where the block is: before it starts, in one part, or after the last part."""
+
+    status: str
+    current: ProgrammePart | None
+    next: ProgrammePart | None
+
+    @property
+    def kind(self) -> str:
+        if self.current is not None:
+            return self.current.kind
+        return "before" if self.status == "before" else "after"
+
+
+def phase_of(event: Event) -> Phase:
+    parts = list(event.parts)
+    if event.status == "after":
+        return Phase("after", None, None)
+    if event.status == "before" or event.current_part_id is None:
+        return Phase("before", None, parts[0] if parts else None)
+    index = next((i for i, p in enumerate(parts) if p.id == event.current_part_id), None)
+    if index is None:
+        return Phase("before", None, parts[0] if parts else None)
+    nxt = parts[index + 1] if index + 1 < len(parts) else None
+    return Phase("live", parts[index], nxt)
+
+
+PHASE_ACTIONS = ("next", "previous", "goto", "reset")
+
+
+async def change_phase(session: AsyncSession, event: Event, action: str, part_id: int | None = None) -> Phase:
+    """Move the block: next/previous part, straight to one part, or back to before the start."""
+    parts = list(event.parts)
+    positions = [p.id for p in parts]
+    phase = phase_of(event)
+    if action == "goto":
+        if part_id not in positions:
+            raise InvalidInput({"part": N_("That part is not in this event's programme.")})
+        event.status, event.current_part_id = "live", part_id
+    elif action == "reset":
+        event.status, event.current_part_id = "before", None
+    elif action == "next":
+        if phase.status == "before":
+            if not parts:
+                raise InvalidInput({"part": N_("This event has no programme yet.")})
+            event.status, event.current_part_id = "live", parts[0].id
+        elif phase.status == "live":
+            if phase.next is None:
+                event.status, event.current_part_id = "after", None
+            else:
+                event.current_part_id = phase.next.id
+        else:
+            raise InvalidInput({"part": N_("The block has already ended.")})
+    elif action == "previous":
+        if phase.status == "before":
+            raise InvalidInput({"part": N_("The block has not started yet.")})
+        if phase.status == "after":
+            event.status, event.current_part_id = "live", parts[-1].id
+        else:
+            index = positions.index(phase.current.id)  # type: ignore[union-attr]
+            if index == 0:
+                event.status, event.current_part_id = "before", None
+            else:
+                event.current_part_id = positions[index - 1]
+    else:
+        raise InvalidInput({"action": N_("Unknown phase action.")})
+    event.phase_changed_at = utcnow()
+    await session.flush()
+    return phase_of(event)
+
+
+# --- joining -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class JoinForm:
+    code: str
+    name: str
+    municipality: str
+    organisation: str
+    join_key: str
+
+
+async def join(session: AsyncSession, form: JoinForm) -> tuple[Event, Participant, str | None]:
+    """Validate and create a participant. Returns (event, participant, personal link token or None).
+
+    The form's join key makes a resubmission (double click, reconnect) return the same participant."""
+    errors: dict[str, str] = {}
+    event = await event_by_code(session, form.code)
+    if event is None:
+        errors["code"] = N_("There is no event with this code. Check the code in your invitation.")
+    elif event.status == "after":
+        errors["code"] = N_("This event has ended.")
+    name = clean_text(form.name)
+    if not name:
+        errors["name"] = N_("Please fill in your name.")
+    elif len(name) > NAME_MAX:
+        errors["name"] = N_("Your name can be at most 80 characters.")
+    municipality_id: int | None = None
+    organisation = ""
+    if form.municipality == OTHER:
+        organisation = clean_text(form.organisation)
+        if not organisation:
+            errors["organisation"] = N_("Please fill in your organisation.")
+        elif len(organisation) > NAME_MAX:
+            errors["organisation"] = N_("The organisation can be at most 80 characters.")
+    else:
+        try:
+            municipality_id = int(form.municipality)
+        except ValueError:
+            municipality_id = None
+        if municipality_id is None or await session.get(Municipality, municipality_id) is None:
+            errors["municipality"] = N_("Please choose your municipality from the list, or choose 'other'.")
+    join_key = form.join_key if looks_like_token(form.join_key) else None
+    if errors:
+        raise InvalidInput(errors)
+    assert event is not None
+    if join_key:
+        existing = await session.scalar(select(Participant).where(Participant.join_key == join_key))
+        if existing is not None and existing.event_id == event.id:
+            return event, existing, None
+    token = new_token()
+    participant = Participant(
+        event_id=event.id,
+        name=name,
+        municipality_id=municipality_id,
+        organisation=organisation,
+        invite_token_hash=hash_token(token),
+        join_key=join_key,
+    )
+    session.add(participant)
+    await session.flush()
+    return event, participant, token
+
+
+async def participant_by_invite(session: AsyncSession, token: str) -> Participant | None:
+    if not looks_like_token(token):
+        return None
+    return await session.scalar(select(Participant).where(Participant.invite_token_hash == hash_token(token)))
+
+
+async def participant_in_event(session: AsyncSession, participant_id: object, event_id: int) -> Participant | None:
+    if not isinstance(participant_id, int):
+        return None
+    participant = await session.scalar(
+        select(Participant)
+        .where(Participant.id == participant_id, Participant.event_id == event_id)
+        .options(selectinload(Participant.municipality))
+    )
+    return participant
+
+
+async def create_participant(
+    session: AsyncSession, event: Event, name: str, municipality_id: int | None, role_title: str = ""
+) -> tuple[Participant, str]:
+    """Used by the organiser's import and the demo: a participant with a personal invite link."""
+    token = new_token()
+    participant = Participant(
+        event_id=event.id,
+        name=name,
+        municipality_id=municipality_id,
+        role_title=role_title,
+        invite_token_hash=hash_token(token),
+    )
+    session.add(participant)
+    await session.flush()
+    return participant, token
+
+
+# --- role links ----------------------------------------------------------------------------------------
+
+
+async def create_role_link(
+    session: AsyncSession, event: Event, role: str, label: str, valid_days: int = 7
+) -> tuple[RoleLink, str]:
+    token = new_token()
+    expires = datetime.combine(event.day, datetime.min.time()) + timedelta(days=valid_days)
+    link = RoleLink(
+        event_id=event.id, role=role, label=label, token_hash=hash_token(token), expires_at=max(
+            expires, utcnow() + timedelta(days=1)
+        )
+    )
+    session.add(link)
+    await session.flush()
+    return link, token
+
+
+async def role_link_by_token(session: AsyncSession, token: str) -> RoleLink | None:
+    if not looks_like_token(token):
+        return None
+    return await session.scalar(select(RoleLink).where(RoleLink.token_hash == hash_token(token)))
+
+
+async def granted_links(session: AsyncSession, link_ids: object, event_id: int) -> list[RoleLink]:
+    """The usable role links this session holds for one event (revoked or expired ones drop out at once)."""
+    if not isinstance(link_ids, list):
+        return []
+    ids = [i for i in link_ids if isinstance(i, int)][:50]
+    if not ids:
+        return []
+    now = utcnow()
+    links = await session.scalars(select(RoleLink).where(RoleLink.id.in_(ids), RoleLink.event_id == event_id))
+    return [link for link in links if link.usable(now)]
+
+
+async def participants(session: AsyncSession, event_id: int) -> list[Participant]:
+    return list(
+        await session.scalars(
+            select(Participant)
+            .where(Participant.event_id == event_id)
+            .options(selectinload(Participant.municipality))
+            .order_by(Participant.name)
+        )
+    )

@@ -1,0 +1,1 @@
+"""The live layer: topics, coalesced rendering, fan-out to WebSockets. It knows nothing of any domain."""

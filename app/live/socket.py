@@ -1,0 +1,133 @@
+"""The one WebSocket endpoint: ``/ws/{view}/{key}``.
+
+A page opens one socket. The view's authoriser (registered by a domain) decides from the session cookie who
+this is and which topics they receive — the client never chooses topics. On every (re)connect the page gets a
+full snapshot of its live parts. Writes never travel over the socket: incoming frames are read only to notice
+the close, and a client that floods is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from app.live.hub import Hub, Subscriber
+
+log = logging.getLogger("samen.live")
+
+TRY_AGAIN_LATER = 1013  # hx-ws reconnects on this code
+POLICY_VIOLATION = 1008  # and not on this one
+MAX_INCOMING_PER_MINUTE = 120
+
+
+@dataclass
+class Viewer:
+    """What the authoriser of a view hands the live layer: topics, and who this is for presence."""
+
+    topics: list[str]
+    presence: tuple[str, str] | None = None  # (group, member)
+    presence_topic: str | None = None  # re-rendered when someone arrives or leaves
+    extra: dict = field(default_factory=dict)
+
+
+Authoriser = Callable[[WebSocket, str], Awaitable[Viewer | None]]
+
+
+class LiveViews:
+    """The registry of pages that have a live socket, filled by the domains at start-up."""
+
+    def __init__(self) -> None:
+        self.authorisers: dict[str, Authoriser] = {}
+        self.topic_sources: dict[str, list[Callable[[Viewer], list[str]]]] = {}
+
+    def view(self, name: str, authorise: Authoriser) -> None:
+        self.authorisers[name] = authorise
+
+    def add_topics(self, name: str, source: Callable[[Viewer], list[str]]) -> None:
+        """Another domain adds its topics to an existing view (e.g. questions to the participant page)."""
+        self.topic_sources.setdefault(name, []).append(source)
+
+    async def viewer(self, name: str, websocket: WebSocket, key: str) -> Viewer | None:
+        authorise = self.authorisers.get(name)
+        if authorise is None:
+            return None
+        viewer = await authorise(websocket, key)
+        if viewer is None:
+            return None
+        for source in self.topic_sources.get(name, []):
+            viewer.topics.extend(source(viewer))
+        viewer.topics = list(dict.fromkeys(viewer.topics))
+        return viewer
+
+
+async def live_endpoint(websocket: WebSocket) -> None:
+    app_state = websocket.app.state
+    hub: Hub = app_state.hub
+    views: LiveViews = app_state.live_views
+    send_timeout: float = app_state.settings.ws_send_timeout
+
+    viewer = await views.viewer(websocket.path_params["view"], websocket, websocket.path_params["key"])
+    if viewer is None:
+        # Refuse before accepting: the browser sees a failed handshake and (hx-ws) does not retry forever.
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    await websocket.accept()
+    subscriber = Subscriber(locale=websocket.scope.get("locale", "nl"), topics=viewer.topics)
+    writer = asyncio.create_task(_write(websocket, subscriber, send_timeout))
+    if viewer.presence:
+        hub.arrive(*viewer.presence)
+        if viewer.presence_topic:
+            await hub.changed(viewer.presence_topic)
+    try:
+        await hub.subscribe(subscriber)
+        await _read(websocket)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unsubscribe(subscriber)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+        if viewer.presence:
+            hub.leave(*viewer.presence)
+            if viewer.presence_topic:
+                await hub.changed(viewer.presence_topic)
+
+
+async def _read(websocket: WebSocket) -> None:
+    window_start, count = time.monotonic(), 0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        count += 1
+        now = time.monotonic()
+        if now - window_start > 60:
+            window_start, count = now, 1
+        if count > MAX_INCOMING_PER_MINUTE:
+            await websocket.close(code=POLICY_VIOLATION)
+            return
+
+
+async def _write(websocket: WebSocket, subscriber: Subscriber, send_timeout: float) -> None:
+    try:
+        while True:
+            await subscriber.wake.wait()
+            subscriber.wake.clear()
+            for topic, version, html in subscriber.take():
+                await asyncio.wait_for(websocket.send_text(html), send_timeout)
+                subscriber.delivered[topic] = version
+    except TimeoutError:
+        # A screen that stopped reading: close it; it reconnects and gets a fresh snapshot.
+        log.info("closing a WebSocket that stopped reading")
+        if websocket.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(code=TRY_AGAIN_LATER), 1.0)
+    except (WebSocketDisconnect, RuntimeError):
+        pass

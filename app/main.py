@@ -1,0 +1,106 @@
+"""create_app(): routes, middleware and the lifespan that owns the engine, the hub and the broker."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from app import __version__
+from app.config import STATIC_DIR, Settings
+from app.db import Database
+from app.events import fragments as event_fragments
+from app.events import routes as event_routes
+from app.i18n import LocaleMiddleware, N_, gettext
+from app.live.broker import broker_from_url
+from app.live.hub import Hub
+from app.live.socket import LiveViews, live_endpoint
+from app.security import GuardMiddleware, SessionMiddleware
+from app.templating import templates
+
+log = logging.getLogger("samen")
+
+ERROR_MESSAGES = {
+    "event": N_("This event does not exist."),
+    "role": N_("This page is only for the people who received its link. Open the link from your invitation."),
+    "participant": N_("Join the event first."),
+    "link": N_("This link does not work (any more). It may have been revoked or have expired: ask the "
+               "organiser for a new one."),
+    "page": N_("This page does not exist."),
+}
+
+
+async def healthz(request: Request) -> Response:
+    try:
+        async with request.app.state.db.read() as session:
+            await session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # the load balancer only needs to know that it failed
+        database = "unreachable"
+    status = 200 if database == "ok" else 503
+    return JSONResponse({"status": "ok" if status == 200 else "degraded", "database": database,
+                         "version": __version__}, status_code=status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.scope["type"] == "websocket":  # pragma: no cover - websockets are refused in the endpoint
+        return Response(status_code=exc.status_code)
+    message = ERROR_MESSAGES.get(str(exc.detail))
+    if message is None:
+        message = {404: N_("This page does not exist."), 405: N_("This action is not allowed here."),
+                   413: N_("What you sent is too large.")}.get(exc.status_code, N_("Something went wrong."))
+    return templates.TemplateResponse(
+        request, "pages/error.html", {"message": gettext(message), "status": exc.status_code},
+        status_code=exc.status_code,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        hub = Hub(broker_from_url(settings.broker_url), settings.tick_seconds)
+        views = LiveViews()
+        event_fragments.register(hub, db)
+        views.view("participant", event_routes.participant_viewer)
+        for view in ("moderator", "presenter", "host", "organiser"):
+            views.view(view, event_routes.role_viewer(view))
+        app.state.db, app.state.hub, app.state.live_views = db, hub, views
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await db.dispose()
+
+    routes = [
+        Route("/healthz", healthz),
+        WebSocketRoute("/ws/{view}/{key}", live_endpoint),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        *event_routes.routes,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(GuardMiddleware, allowed_origins=settings.allowed_origins),
+            Middleware(SessionMiddleware, secret_key=settings.secret_key, https_only=settings.cookie_secure),
+            Middleware(LocaleMiddleware, default=settings.default_locale),
+        ],
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,8 @@
+"""Every domain's models, imported once so the metadata (and Alembic) sees all tables."""
+
+from app.db import Base
+from app.events import models as events  # noqa: F401
+from app.polls import models as polls  # noqa: F401
+from app.tables import models as tables  # noqa: F401
+
+metadata = Base.metadata

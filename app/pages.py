@@ -1,0 +1,27 @@
+"""Pages are composed from several domains: each domain adds its part of a page's context here.
+
+The events domain owns the role pages (participant, moderator, presenter, host, organiser); questions, polls and
+tables add their context to them without the events package importing those domains."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+ContextProvider = Callable[[Request, AsyncSession, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+_providers: dict[str, list[ContextProvider]] = {}
+
+
+def contribute(view: str, provider: ContextProvider) -> None:
+    _providers.setdefault(view, []).append(provider)
+
+
+async def page_context(view: str, request: Request, session: AsyncSession, base: dict[str, Any]) -> dict[str, Any]:
+    context = dict(base)
+    for provider in _providers.get(view, []):
+        context.update(await provider(request, session, context))
+    return context

@@ -1,0 +1,1 @@
+"""Polls: the live 'Digitaal netwerken' questions and their charts."""

@@ -1,0 +1,1 @@
+"""Lunch tables: tables with a host and a video link, seating, live guest lists."""

@@ -1,0 +1,24 @@
+"""The one Jinja environment (Starlette's, so autoescape is on), with gettext and a few filters."""
+
+from __future__ import annotations
+
+from starlette.templating import Jinja2Templates
+
+from app import __version__
+from app.config import TEMPLATES_DIR
+from app.i18n import LOCALE_NAMES, current_locale, gettext, ngettext
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+env = templates.env
+env.add_extension("jinja2.ext.i18n")
+env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.globals.update(
+    version=__version__,
+    locale=lambda: current_locale.get(),
+    locale_names=LOCALE_NAMES,
+)
+
+
+def render_fragment(name: str, **context: object) -> str:
+    """Render a fragment template to a string (used by the first page render and by the live push alike)."""
+    return env.get_template(name).render(**context)
