@@ -20,7 +20,7 @@ from app.config import STATIC_DIR, Settings
 from app.db import Database
 from app.events import fragments as event_fragments
 from app.events import routes as event_routes
-from app.i18n import LocaleMiddleware, N_, gettext
+from app.i18n import N_, LocaleMiddleware, gettext
 from app.live.broker import broker_from_url
 from app.live.hub import Hub
 from app.live.socket import LiveViews, live_endpoint

@@ -78,7 +78,10 @@ class SessionMiddleware:
                             "Set-Cookie", f"{SESSION_COOKIE}={value}; Max-Age={SESSION_MAX_AGE}{flags}"
                         )
                     else:
-                        headers.append("Set-Cookie", f"{SESSION_COOKIE}=; Max-Age=0{flags}")
+                        headers.append(
+                            "Set-Cookie",
+                            f"{SESSION_COOKIE}=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0{flags}",
+                        )
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

@@ -110,7 +110,8 @@ async def participant_page(request: Request) -> Response:
         event = await access.event_or_404(session, request.path_params["slug"])
         participant = await access.participant_of(request, session, event)
         if participant is None:
-            return RedirectResponse(f"/?code={event.code}", status_code=303)
+            reason = "&reason=session" if request.scope.get("session_tampered") else ""
+            return RedirectResponse(f"/?code={event.code}{reason}", status_code=303)
         base = {
             "event": event,
             "phase": service.phase_of(event),

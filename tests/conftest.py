@@ -1,0 +1,152 @@
+"""Shared fixtures: a migrated SQLite database per test (copied from a template migrated once), the app with
+its lifespan running under Starlette's TestClient, the demo event, and clients signed in per role."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.config import Settings
+from app.db import Database
+from app.demo import PARTICIPANTS, create_demo, demo_token
+from app.main import create_app
+from app.migrate import upgrade
+
+SECRET = "test-secret-key-not-for-production"
+ORIGIN = "http://testserver"
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, template_db: Path) -> Settings:
+    db_path = tmp_path / "samen.db"
+    shutil.copy(template_db, db_path)
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        secret_key=SECRET,
+        allowed_origins=[ORIGIN],
+        base_url=ORIGIN,
+        tick_seconds=0.05,
+    )
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    """Run a coroutine outside the app's loop (seeding and inspecting the database)."""
+    return asyncio.run(coro)
+
+
+async def _with_db(settings: Settings, fn):  # noqa: ANN001, ANN202
+    db = Database(settings.database_url)
+    try:
+        return await fn(db)
+    finally:
+        await db.dispose()
+
+
+def query(settings: Settings, sql: str, **params: object) -> list[tuple]:
+    """Read the database directly, bypassing the app (to prove what was or was not written)."""
+    from sqlalchemy import text
+
+    async def go(db: Database) -> list[tuple]:
+        async with db.read() as session:
+            return [tuple(row) for row in (await session.execute(text(sql), params)).all()]
+
+    return run(_with_db(settings, go))
+
+
+@pytest.fixture
+def demo(settings: Settings) -> dict[str, str]:
+    """Create the demo event; returns the role and participant links by name."""
+    links = run(_with_db(settings, lambda db: create_demo(db, SECRET)))
+    by_name = {f"{link.role}:{link.label}": link.path for link in links}
+    for name, _city, _title in PARTICIPANTS:
+        by_name[f"participant:{name}"] = f"/j/{demo_token(SECRET, f'participant:{name}')}"
+    return by_name
+
+
+@pytest.fixture
+def app(settings: Settings):  # noqa: ANN201
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+    with TestClient(app, base_url=ORIGIN) as c:
+        yield c
+
+
+class Browser:
+    """One person's browser: its own cookie jar, sharing the one TestClient (and so the one running app)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.cookies: list = []
+
+    @property
+    def jar(self) -> dict[str, str]:
+        return {cookie.name: cookie.value for cookie in self.cookies}
+
+    def set_cookie(self, name: str, value: str) -> None:
+        for cookie in self.cookies:
+            if cookie.name == name:
+                cookie.value = value
+
+    def _swap(self) -> None:
+        self.client.cookies.jar.clear()
+        for cookie in self.cookies:
+            self.client.cookies.jar.set_cookie(cookie)
+
+    def _keep(self) -> None:
+        self.cookies = list(self.client.cookies.jar)
+
+    def get(self, url: str, **kw):  # noqa: ANN201
+        self._swap()
+        try:
+            return self.client.get(url, **kw)
+        finally:
+            self._keep()
+
+    def post(self, url: str, data: dict | None = None, **kw):  # noqa: ANN201
+        """A same-origin form post, as a browser sends it."""
+        headers = {"origin": ORIGIN, "sec-fetch-site": "same-origin", **kw.pop("headers", {})}
+        self._swap()
+        try:
+            return self.client.post(url, data=data or {}, headers=headers, **kw)
+        finally:
+            self._keep()
+
+    def websocket(self, path: str, origin: str = ORIGIN):  # noqa: ANN201
+        self._swap()
+        return self.client.websocket_connect(path, headers={"origin": origin})
+
+
+@pytest.fixture
+def browser(client: TestClient):  # noqa: ANN201
+    """A factory: each call is a new, empty browser."""
+    return lambda: Browser(client)
+
+
+def sign_in(browser: Browser, path: str) -> str:
+    """Follow a role or invite link; returns the page path it lands on."""
+    response = browser.get(path, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+SLUG = "netwerkdag-4-december"
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

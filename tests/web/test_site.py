@@ -1,0 +1,85 @@
+"""Site-wide behaviour: CSRF refusal, security headers, health check, body cap, languages, static pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ORIGIN, SLUG, query, sign_in
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"origin": "http://evil.example"}, {"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
+     {"origin": "null"}],
+)
+def test_cross_site_form_posts_are_refused(settings, demo, browser, headers):  # noqa: ANN001
+    organiser = browser()
+    sign_in(organiser, demo["organiser:Secretariaat G40"])
+    organiser._swap()
+    response = organiser.client.post(f"/e/{SLUG}/phase", data={"action": "next"}, headers=headers)
+    assert response.status_code == 403
+    assert query(settings, "SELECT status FROM event") == [("before",)]
+    response = organiser.client.post("/join", data={"code": "G40DEC", "name": "X", "municipality": "1"},
+                                     headers=headers)
+    assert response.status_code == 403
+
+
+def test_security_headers_on_every_page(client):  # noqa: ANN001
+    response = client.get("/")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-eval" not in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_pages_make_no_third_party_requests(client):  # noqa: ANN001
+    html = client.get("/").text
+    for attribute in ("src=", "href="):
+        for value in html.split(attribute)[1:]:
+            url = value[1:].split(value[0])[0]
+            assert not url.startswith(("http:", "https:", "//")), url
+
+
+def test_healthz_reports_database_and_version(client):  # noqa: ANN001
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "version": "0.1.0"}
+
+
+def test_oversized_bodies_are_refused(client, demo):  # noqa: ANN001
+    response = client.post("/join", content=b"name=" + b"x" * 2_000_000,
+                           headers={"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN})
+    assert response.status_code == 413
+
+
+def test_dutch_by_default_english_on_request(browser):  # noqa: ANN001
+    me = browser()
+    page = me.get("/")
+    assert '<html lang="nl">' in page.text and "Deelnemen" in page.text
+    switched = me.post("/lang", {"lang": "en", "next": "/privacy"}, follow_redirects=False)
+    assert switched.headers["location"] == "/privacy"
+    page = me.get("/")
+    assert '<html lang="en">' in page.text and "Join the Samen block" in page.text
+    assert '<html lang="en">' in browser().get("/?lang=en").text
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+def test_language_switch_does_not_redirect_elsewhere(browser, target):  # noqa: ANN001
+    response = browser().post("/lang", {"lang": "en", "next": target}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+@pytest.mark.parametrize(("path", "dutch", "english"), [
+    ("/privacy", "Privacyverklaring", "Privacy statement"),
+    ("/toegankelijkheid", "Toegankelijkheidsverklaring", "Accessibility statement"),
+])
+def test_statement_pages_exist_in_both_languages(client, path, dutch, english):  # noqa: ANN001
+    assert dutch in client.get(path).text
+    assert english in client.get(path + "?lang=en").text
+
+
+def test_unknown_page_is_a_translated_404(client):  # noqa: ANN001
+    response = client.get("/nergens")
+    assert response.status_code == 404
+    assert "Deze pagina bestaat niet" in response.text
