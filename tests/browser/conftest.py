@@ -1,0 +1,423 @@
+"""Browser tests: Debian's Chromium (driven by Playwright's sync API) against a REAL uvicorn process.
+
+Why a real server: the live parts of every page arrive over a WebSocket (htmx's hx-ws extension), which
+Starlette's TestClient cannot serve to a browser. Each server gets its own temporary SQLite database, migrated
+and seeded with the demo event, and can be stopped and started again on the same port (the restart test).
+
+Fixtures
+- ``server``: one uvicorn process per test module (tests that need a known phase reset it through the organiser
+  UI, or override ``server`` with a function-scoped ``fresh_server`` as test_phases.py does).
+- ``chromium``: one headless Chromium for the whole session.
+- ``new_page(...)``: a new page in a NEW browser context per call (own cookies = another person). Every page is
+  watched: uncaught page errors, console errors and any request to a host other than 127.0.0.1/localhost
+  (privacy: no third-party requests) fail the test at teardown.
+- ``axe`` / ``assert_accessible`` fixtures: ``axe(page)`` runs axe-core with the WCAG 2.0/2.1 A and AA rules and
+  returns the violations; ``assert_accessible(page, label)`` fails with a report a developer can act on.
+
+Everything under tests/browser is marked ``browser``; deselect with ``-m "not browser"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.db import Database
+from app.demo import CODE, PARTICIPANTS, SLUG, create_demo, demo_token
+from app.migrate import upgrade
+from tests.conftest import SECRET
+
+HERE = Path(__file__).resolve().parent
+PROJECT_ROOT = HERE.parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = HERE / "axe-4.14.1.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+STARTUP_SECONDS = 30.0
+
+# --- marking and skipping ---------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_available() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium) to run browser tests"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+# --- the server -------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _off_the_loop(fn: Callable[[], object]) -> object:
+    """Run database set-up in a worker thread: Playwright's sync API keeps an event loop marked as running in
+    the main thread, so ``asyncio.run`` (used by Alembic and the demo) must not run there."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
+def _prepare_database(path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{path}"
+
+    def work() -> None:
+        upgrade(url)
+
+        async def seed() -> None:
+            db = Database(url)
+            try:
+                await create_demo(db, SECRET)
+            finally:
+                await db.dispose()
+
+        asyncio.run(seed())
+
+    _off_the_loop(work)
+
+
+def demo_links() -> dict[str, str]:
+    """The same shape as tests/conftest.py's ``demo`` fixture: "<role>:<label>" -> path.
+
+    Role links are derived from SECRET exactly as the demo derives them (HMAC), so they need no database."""
+    links = {
+        "participants:Deelnemen met de eventcode": f"/?code={CODE}",
+        "presenter:Presentatiescherm als overlay (na het openen van de link)": f"/e/{SLUG}/presenter?overlay=1",
+    }
+    from app.demo import TABLES
+
+    roles = [("organiser", "Secretariaat G40"), ("moderator", "Gespreksleider"),
+             ("moderator", "Assistent moderatie"), ("presenter", "Presentatiescherm")]
+    roles += [("host", host) for _name, host, _city, _topic in TABLES]
+    for role, label in roles:
+        links[f"{role}:{label}"] = f"/r/{demo_token(SECRET, f'{role}:{label}')}"
+    for name, _city, _title in PARTICIPANTS:
+        links[f"participant:{name}"] = f"/j/{demo_token(SECRET, f'participant:{name}')}"
+    return links
+
+
+@dataclass
+class LiveServer:
+    """A uvicorn subprocess serving app.main:create_app on 127.0.0.1:<port> with its own SQLite database."""
+
+    data_dir: Path
+    port: int = field(default_factory=_free_port)
+    process: subprocess.Popen | None = None
+    links: dict[str, str] = field(default_factory=demo_links)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "samen.db"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.db_path}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "uvicorn.log"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def start(self) -> None:
+        """Start (or restart) the server: same port, same database. Returns once /healthz answers 200."""
+        assert self.process is None or self.process.poll() is not None, "server is already running"
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEY": SECRET,
+            "BASE_URL": self.base_url,
+            "LIVE_TICK_MS": "50",
+            "SAMEN_DATA_DIR": str(self.data_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("ALLOWED_ORIGINS", None)
+        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+                   "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false"]
+        with self.log_path.open("ab") as log:
+            log.write(f"\n--- starting {' '.join(command)}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        self._wait_until_healthy()
+
+    def _wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                pytest.fail(f"uvicorn exited with {self.process.returncode} while starting:\n{self.log_tail()}",
+                            pytrace=False)
+            try:
+                with urllib.request.urlopen(self.url("/healthz"), timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+                    last_error = f"HTTP {response.status}"
+            except urllib.error.HTTPError as error:
+                last_error = f"HTTP {error.code}"
+            except OSError as error:  # refused while the port is not yet bound
+                last_error = str(error)
+            time.sleep(0.05)  # polling interval, not a wait for a result
+        self.stop()
+        pytest.fail(f"uvicorn did not become healthy within {STARTUP_SECONDS:.0f} s ({last_error}):\n"
+                    f"{self.log_tail()}", pytrace=False)
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM; uvicorn closes WebSockets with 1012), kill if it hangs."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated database with the demo event; each server starts from a copy (faster than migrating)."""
+    path = tmp_path_factory.mktemp("browser-template") / "samen.db"
+    _prepare_database(path)
+    return path
+
+
+def _launch(tmp_path_factory: pytest.TempPathFactory, template: Path) -> LiveServer:
+    data_dir = tmp_path_factory.mktemp("browser-server")
+    for suffix in ("", "-wal", "-shm"):
+        source = template.with_name(template.name + suffix)
+        if source.exists():
+            shutil.copy(source, data_dir / source.name)
+    server = LiveServer(data_dir)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, template_database: Path) -> Iterator[LiveServer]:
+    """One server per module, for tests where the phase does not matter (or that reset it themselves)."""
+    live = _launch(tmp_path_factory, template_database)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path_factory: pytest.TempPathFactory, template_database: Path) -> Iterator[LiveServer]:
+    """A server of one's own, with the demo event before its start (about a second to start)."""
+    live = _launch(tmp_path_factory, template_database)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+# --- the browser ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_instance, _chromium_available) -> Iterator[object]:  # noqa: ANN001
+    browser = playwright_instance.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+              "--disable-sync"],
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@dataclass
+class PageWatch:
+    """What went wrong on one page; checked when the test ends."""
+
+    label: str
+    allow_ws_errors: bool
+    errors: list[str] = field(default_factory=list)
+    third_party: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture
+def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  # noqa: ANN001
+    """Factory: ``new_page(bypass_csp=False, allow_ws_errors=False, label=None)`` -> a Playwright Page in a new
+    browser context (its own cookies), with ``base_url`` set to the server, so ``page.goto("/privacy")`` works.
+
+    - ``bypass_csp=True`` is only for the accessibility tests: the app's CSP (``script-src 'self'``) rightly
+      blocks the inline <script> through which axe-core is injected. Nothing else may use it, so the other
+      tests also prove the pages work under the real CSP.
+    - ``allow_ws_errors=True`` is only for the restart test: Chromium logs a console error for every WebSocket
+      connection attempt that fails while the server is down. Only those messages are ignored.
+
+    Depends on ``server`` so the server outlives the pages (no spurious connection errors at teardown); a module
+    that overrides ``server`` (e.g. with ``fresh_server``) gets its pages against that server.
+    """
+    contexts: list = []
+    watches: list[PageWatch] = []
+
+    def make(*, bypass_csp: bool = False, allow_ws_errors: bool = False, label: str | None = None):  # noqa: ANN202
+        context = chromium.new_context(base_url=server.base_url, bypass_csp=bypass_csp, locale="nl-NL")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        watch = PageWatch(label or f"page {len(watches) + 1}", allow_ws_errors)
+        watches.append(watch)
+
+        def guard(route) -> None:  # noqa: ANN001
+            url = route.request.url
+            if _is_local(url):
+                route.fallback()
+            else:
+                watch.third_party.append(f"{route.request.method} {url}")
+                route.abort("blockedbyclient")
+
+        context.route("**/*", guard)
+        page = context.new_page()
+
+        def on_console(message) -> None:  # noqa: ANN001
+            if message.type != "error":
+                return
+            text = f"console error at {page.url}: {message.text}"
+            if allow_ws_errors and "WebSocket connection to" in message.text:
+                watch.ignored.append(text)
+            else:
+                watch.errors.append(text)
+
+        def on_websocket(ws) -> None:  # noqa: ANN001
+            if not _is_local(ws.url):
+                watch.third_party.append(f"WebSocket {ws.url}")
+
+        page.on("pageerror", lambda error: watch.errors.append(f"page error at {page.url}: {error}"))
+        page.on("console", on_console)
+        page.on("websocket", on_websocket)
+        return page
+
+    yield make
+
+    for context in contexts:
+        try:
+            context.close()
+        except Exception:  # noqa: BLE001 - a crashed context must not hide the report below
+            pass
+    problems = []
+    for watch in watches:
+        problems += [f"[{watch.label}] {e}" for e in watch.errors]
+        problems += [f"[{watch.label}] third-party request blocked: {r}" for r in watch.third_party]
+    if problems:
+        pytest.fail("Browser problems:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+# --- accessibility ----------------------------------------------------------------------------------------
+
+
+def run_axe(page, tags: list[str] | None = None) -> list[dict]:  # noqa: ANN001
+    """Run axe-core with the WCAG 2.0/2.1 A and AA rules on the whole document; returns the violations.
+
+    The page's context must have been created with ``bypass_csp=True`` (see ``new_page``)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            raise AssertionError("axe-core was not injected: create the page with new_page(bypass_csp=True)")
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await window.axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, tags: v.tags,
+                nodes: v.nodes.map(n => ({target: n.target, html: n.html, summary: n.failureSummary})),
+            }));
+        }""",
+        tags or AXE_TAGS,
+    )
+    return result
+
+
+def describe_violations(violations: list[dict], max_nodes: int = 4) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} [{len(v['nodes'])} element(s)] {v['helpUrl']}")
+        for node in v["nodes"][:max_nodes]:
+            lines.append(f"    target: {', '.join(map(str, node['target']))}")
+            lines.append(f"    html:   {node['html'][:300]}")
+            summary = (node.get("summary") or "").replace("\n", " / ")
+            if summary:
+                lines.append(f"    why:    {summary[:400]}")
+        if len(v["nodes"]) > max_nodes:
+            lines.append(f"    … and {len(v['nodes']) - max_nodes} more")
+    return "\n".join(lines)
+
+
+def check_accessible(page, label: str) -> None:  # noqa: ANN001
+    violations = run_axe(page)
+    if violations:
+        report = f"axe found {len(violations)} WCAG 2.1 A/AA violation(s) on {label} ({page.url}):\n" + \
+            describe_violations(violations)
+        print(report)
+        raise AssertionError(report)
+
+
+@pytest.fixture
+def axe() -> Callable[..., list[dict]]:
+    """``axe(page)`` -> the list of WCAG 2.x A/AA violations (dicts with id, impact, help, nodes)."""
+    return run_axe
+
+
+@pytest.fixture
+def assert_accessible() -> Callable[..., None]:
+    """``assert_accessible(page, label)``: fails with a readable report (rule, impact, elements) on violations."""
+    return check_accessible
