@@ -24,6 +24,8 @@ from app.i18n import N_, LocaleMiddleware, gettext
 from app.live.broker import broker_from_url
 from app.live.hub import Hub
 from app.live.socket import LiveViews, live_endpoint
+from app.questions import fragments as question_fragments
+from app.questions import routes as question_routes
 from app.security import GuardMiddleware, SessionMiddleware
 from app.templating import templates
 
@@ -77,6 +79,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         views.view("participant", event_routes.participant_viewer)
         for view in ("moderator", "presenter", "host", "organiser"):
             views.view(view, event_routes.role_viewer(view))
+        question_fragments.register(hub, db)
+        for view in ("participant", "moderator", "presenter"):
+            views.add_topics(view, question_routes.live_topics(view))
         app.state.db, app.state.hub, app.state.live_views = db, hub, views
         await hub.start()
         try:
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         WebSocketRoute("/ws/{view}/{key}", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        *question_routes.routes,
         *event_routes.routes,
     ]
     app = Starlette(

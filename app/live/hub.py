@@ -93,7 +93,9 @@ class Hub:
         for topic in subscriber.topics:
             self.subscribers[topic][subscriber.locale].add(subscriber)
         for topic in subscriber.topics:
-            version, html = await self._rendered(topic, subscriber.locale)
+            # Shielded: a render is shared work (cached for every other page), and tearing it down halfway
+            # because one page went away would also abandon its database call.
+            version, html = await asyncio.shield(self._rendered(topic, subscriber.locale))
             subscriber.offer(topic, version, html)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

@@ -48,6 +48,12 @@ AXE_JS = HERE / "axe-4.14.1.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 STARTUP_SECONDS = 30.0
+EXPECT_TIMEOUT_MS = 10_000  # an upper bound for waits; passing tests do not wait for it
+# Console errors that a deliberately stopped server causes: Chromium's own report of a failed WebSocket
+# connection attempt, and htmx logging the htmx:ws:error event hx-ws fires for it.
+WS_FAILURE_MARKERS = ("WebSocket connection to", "htmx:ws:error")
+# Chromium logs every 4xx/5xx response as a console error, the page itself included.
+HTTP_STATUS_ERROR = "Failed to load resource: the server responded with a status of {status} ("
 
 # --- marking and skipping ---------------------------------------------------------------------------------
 
@@ -257,8 +263,9 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory, template_database: Pa
 
 @pytest.fixture(scope="session")
 def playwright_instance() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         yield p
 
@@ -304,7 +311,10 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
       blocks the inline <script> through which axe-core is injected. Nothing else may use it, so the other
       tests also prove the pages work under the real CSP.
     - ``allow_ws_errors=True`` is only for the restart test: Chromium logs a console error for every WebSocket
-      connection attempt that fails while the server is down. Only those messages are ignored.
+      connection attempt that fails while the server is down, and htmx logs the matching htmx:ws:error
+      event. Only those messages are ignored (see WS_FAILURE_MARKERS).
+    - ``expected_statuses=(403,)`` is for tests that deliberately load an error page (or a form answered with
+      422): Chromium logs "Failed to load resource: … status of 403 (Forbidden)" for it. Other statuses still fail.
 
     Depends on ``server`` so the server outlives the pages (no spurious connection errors at teardown); a module
     that overrides ``server`` (e.g. with ``fresh_server``) gets its pages against that server.
@@ -312,9 +322,10 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
     contexts: list = []
     watches: list[PageWatch] = []
 
-    def make(*, bypass_csp: bool = False, allow_ws_errors: bool = False, label: str | None = None):  # noqa: ANN202
+    def make(*, bypass_csp: bool = False, allow_ws_errors: bool = False, expected_statuses: tuple[int, ...] = (),
+             label: str | None = None):  # noqa: ANN202
         context = chromium.new_context(base_url=server.base_url, bypass_csp=bypass_csp, locale="nl-NL")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(EXPECT_TIMEOUT_MS)
         contexts.append(context)
         watch = PageWatch(label or f"page {len(watches) + 1}", allow_ws_errors)
         watches.append(watch)
@@ -334,7 +345,9 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
             if message.type != "error":
                 return
             text = f"console error at {page.url}: {message.text}"
-            if allow_ws_errors and "WebSocket connection to" in message.text:
+            if allow_ws_errors and any(marker in message.text for marker in WS_FAILURE_MARKERS):
+                watch.ignored.append(text)
+            elif any(message.text.startswith(HTTP_STATUS_ERROR.format(status=status)) for status in expected_statuses):
                 watch.ignored.append(text)
             else:
                 watch.errors.append(text)
@@ -359,6 +372,10 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
     for watch in watches:
         problems += [f"[{watch.label}] {e}" for e in watch.errors]
         problems += [f"[{watch.label}] third-party request blocked: {r}" for r in watch.third_party]
+    if os.environ.get("BROWSER_TESTS_VERBOSE"):
+        for watch in watches:
+            for text in watch.ignored:
+                print(f"[{watch.label}] ignored (expected): {text}")
     if problems:
         pytest.fail("Browser problems:\n  " + "\n  ".join(problems), pytrace=False)
 

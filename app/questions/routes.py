@@ -1,0 +1,245 @@
+"""Routes of the G40Gesprek: asking, upvoting, answering an invitation, and the moderator's actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import pages
+from app.events import access
+from app.events.service import InvalidInput
+from app.i18n import gettext
+from app.questions import fragments, service
+from app.questions.models import Question
+from app.security import new_token
+from app.templating import templates
+
+MODERATOR_ROLES = ("moderator", "organiser")
+
+
+def _status(request: Request, message: str, status_code: int = 200, error: bool = False) -> Response:
+    """The text for the page's polite status region (the form swaps it in with innerHTML)."""
+    return templates.TemplateResponse(
+        request, "layout/_status.html", {"message": message, "error": error}, status_code=status_code
+    )
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+async def ask(request: Request) -> Response:
+    db, hub = request.app.state.db, request.app.state.hub
+    data = await request.form()
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        participant = await access.require_participant(request, session, event)
+    context = {"event": event, "form_key": new_token(), "error": None, "message": None, "body": ""}
+    try:
+        async with db.write() as session:
+            question, _created = await service.submit(
+                session, event, participant, data.get("body"), data.get("anonymous") == "1",
+                str(data.get("key", "")),
+            )
+    except InvalidInput as invalid:
+        context.update(error=gettext(next(iter(invalid.errors.values()))), body=str(data.get("body", ""))[:2000],
+                       form_key=str(data.get("key", "")) or new_token())
+        return templates.TemplateResponse(request, "questions/_ask_form.html", context, status_code=422)
+    await hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id),
+                      *([service.public_topic(event.id)] if question.status == "approved" else []))
+    context["message"] = (gettext("Question received. The moderator will look at it.")
+                          if question.status == "pending" else gettext("Question received and published."))
+    return templates.TemplateResponse(request, "questions/_ask_form.html", context)
+
+
+async def vote(request: Request) -> Response:
+    db, hub = request.app.state.db, request.app.state.hub
+    data = await request.form()
+    question_id = _int(request.path_params["question_id"])
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        participant = await access.require_participant(request, session, event)
+    try:
+        async with db.write() as session:
+            await service.set_vote(session, event.id, question_id or 0, participant, data.get("up") == "1")
+    except InvalidInput as invalid:
+        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+    await hub.changed(service.public_topic(event.id), service.personal_topic(participant.id),
+                      service.on_air_topic(event.id), service.moderation_topic(event.id))
+    return _status(request, gettext("Vote saved.") if data.get("up") == "1" else gettext("Vote withdrawn."))
+
+
+async def answer_invitation(request: Request) -> Response:
+    db, hub = request.app.state.db, request.app.state.hub
+    data = await request.form()
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        participant = await access.require_participant(request, session, event)
+    try:
+        async with db.write() as session:
+            invitation = await service.answer_invitation(
+                session, participant, _int(request.path_params["invitation_id"]) or 0, data.get("ready") == "1")
+    except InvalidInput as invalid:
+        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+    await hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id))
+    return _status(request, gettext("Thank you. The moderator will give you the floor: unmute yourself in the "
+                                    "video meeting when you are asked.") if invitation.status == "ready"
+                   else gettext("Understood. The moderator knows you will not react now."))
+
+
+async def moderate(request: Request) -> Response:
+    db, hub = request.app.state.db, request.app.state.hub
+    data = await request.form()
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        await access.require_role(request, session, event, MODERATOR_ROLES)
+        before = await session.get(Question, _int(request.path_params["question_id"]) or 0)
+        old_on_air = await service.on_air(session, event.id)
+    action = str(data.get("action", ""))
+    try:
+        async with db.write() as session:
+            question = await service.moderate(
+                session, event, _int(request.path_params["question_id"]) or 0, action,
+                body=data.get("body"), into_id=_int(data.get("into")),
+            )
+    except InvalidInput as invalid:
+        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+    askers = {q.participant_id for q in (before, question) if q and q.participant_id}
+    if old_on_air and old_on_air.participant_id:
+        askers.add(old_on_air.participant_id)
+    await hub.changed(service.moderation_topic(event.id), service.public_topic(event.id),
+                      service.on_air_topic(event.id), *[service.personal_topic(p) for p in askers])
+    return _status(request, gettext("Done: %(action)s", action=gettext(ACTION_NAMES.get(action, action))))
+
+
+ACTION_NAMES = {
+    "approve": "approved", "dismiss": "dismissed", "restore": "back in the queue", "on_air": "on air",
+    "off_air": "taken off air", "answered": "marked as answered", "reopen": "reopened", "star": "shortlisted",
+    "unstar": "removed from the shortlist", "edit": "wording saved", "merge": "merged",
+}
+
+
+async def invite(request: Request) -> Response:
+    db, hub = request.app.state.db, request.app.state.hub
+    data = await request.form()
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        await access.require_role(request, session, event, MODERATOR_ROLES)
+    try:
+        async with db.write() as session:
+            invitation = await service.invite(session, event, _int(data.get("participant")) or 0,
+                                              _int(data.get("question")))
+    except InvalidInput as invalid:
+        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+    await hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+    return _status(request, gettext("Invitation sent."))
+
+
+async def close_invitation(request: Request) -> Response:
+    db, hub = request.app.state.db, request.app.state.hub
+    data = await request.form()
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        await access.require_role(request, session, event, MODERATOR_ROLES)
+    try:
+        async with db.write() as session:
+            invitation = await service.close_invitation(
+                session, event, _int(request.path_params["invitation_id"]) or 0, str(data.get("outcome", "")))
+    except InvalidInput as invalid:
+        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+    await hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+    return _status(request, gettext("Invitation closed."))
+
+
+async def export_csv(request: Request) -> Response:
+    db = request.app.state.db
+    async with db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        await access.require_role(request, session, event, MODERATOR_ROLES)
+        views = await service.moderation_queue(session, event.id, reveal_anonymous=False)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "status", "votes", "also_asked", "starred", "question", "original", "asker",
+                     "municipality", "anonymous", "received", "on_air", "answered"])
+    for v in views:
+        q = v.question
+        writer.writerow([q.id, q.status, v.votes, v.also_asked, int(q.starred), _safe(q.body),
+                         _safe(q.original_body), _safe(v.asker), _safe(v.place), int(q.anonymous),
+                         q.created_at.isoformat(timespec="seconds"),
+                         q.on_air_at.isoformat(timespec="seconds") if q.on_air_at else "",
+                         q.answered_at.isoformat(timespec="seconds") if q.answered_at else ""])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "content-disposition": f'attachment; filename="vragen-{event.slug}.csv"'})
+
+
+def _safe(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# --- page parts ----------------------------------------------------------------------------------------
+
+
+async def participant_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+    event, participant = context["event"], context["participant"]
+    db = request.app.state.db
+    return {
+        **await fragments.public_context(db, event.id),
+        **await fragments.on_air_context(db, event.id),
+        **await fragments.personal_context(db, participant.id),
+        "event": event,
+        "form_key": new_token(),
+        "sections": [*context.get("sections", []), "questions/_participant_section.html"],
+        "top_sections": ["questions/_invitation.html"],
+    }
+
+
+async def moderator_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+    db, event = request.app.state.db, context["event"]
+    return {
+        **await fragments.moderation_context(db, event.id),
+        **await fragments.on_air_context(db, event.id),
+        "event": event,
+        "sections": [*context.get("sections", []), "questions/_moderator_section.html"],
+    }
+
+
+async def presenter_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+    return {**await fragments.on_air_context(request.app.state.db, context["event"].id),
+            "sections": [*context.get("sections", []), "questions/_on_air.html"]}
+
+
+pages.contribute("participant", participant_part)
+pages.contribute("moderator", moderator_part)
+pages.contribute("presenter", presenter_part)
+
+
+def live_topics(view: str):  # noqa: ANN201
+    """Topics this domain adds to each live view (the server decides; the client never asks)."""
+    def participant(viewer) -> list[str]:  # noqa: ANN001
+        event_id, participant_id = viewer.extra["event_id"], viewer.extra["participant_id"]
+        return [service.public_topic(event_id), service.on_air_topic(event_id), service.personal_topic(participant_id)]
+
+    def moderator(viewer) -> list[str]:  # noqa: ANN001
+        return [service.moderation_topic(viewer.extra["event_id"]), service.on_air_topic(viewer.extra["event_id"])]
+
+    def presenter(viewer) -> list[str]:  # noqa: ANN001
+        return [service.on_air_topic(viewer.extra["event_id"])]
+
+    return {"participant": participant, "moderator": moderator, "presenter": presenter}[view]
+
+
+routes = [
+    Route("/e/{slug}/questions", ask, methods=["POST"]),
+    Route("/e/{slug}/questions/{question_id}/vote", vote, methods=["POST"]),
+    Route("/e/{slug}/invitations/{invitation_id}", answer_invitation, methods=["POST"]),
+    Route("/e/{slug}/moderator/questions.csv", export_csv),
+    Route("/e/{slug}/moderator/questions/{question_id}", moderate, methods=["POST"]),
+    Route("/e/{slug}/moderator/invite", invite, methods=["POST"]),
+    Route("/e/{slug}/moderator/invitations/{invitation_id}", close_invitation, methods=["POST"]),
+]

@@ -1,0 +1,336 @@
+"""Questions: submit, upvote, moderate, put on air, invite to react. Each function runs inside the caller's
+write transaction; the caller commits, then tells the hub (nothing is acknowledged before COMMIT)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.events.models import Event, Participant
+from app.events.service import InvalidInput, clean_text
+from app.i18n import N_
+from app.questions.models import Invitation, Question, QuestionVote
+from app.security import looks_like_token
+
+BODY_MAX = 500
+RATE_LIMIT = 5  # questions per participant per RATE_WINDOW; counted in the database, so it holds across processes
+RATE_WINDOW = timedelta(seconds=60)
+PUBLIC = ("approved", "on_air", "answered")
+ACTIVE_INVITATION = ("pending", "ready")
+
+
+def public_topic(event_id: int) -> str:
+    return f"questions:{event_id}"
+
+
+def moderation_topic(event_id: int) -> str:
+    return f"moderation:{event_id}"
+
+
+def on_air_topic(event_id: int) -> str:
+    return f"onair:{event_id}"
+
+
+def personal_topic(participant_id: int) -> str:
+    return f"participant:{participant_id}"
+
+
+def clean_body(value: object) -> str:
+    """Like clean_text, but a question may span lines: keep single line breaks."""
+    if not isinstance(value, str):
+        return ""
+    lines = [clean_text(line, BODY_MAX) for line in value.replace("\r\n", "\n").split("\n")]
+    return "\n".join(line for line in lines if line)[: BODY_MAX + 1]
+
+
+async def submit(
+    session: AsyncSession, event: Event, participant: Participant, body: object, anonymous: bool, key: str
+) -> tuple[Question, bool]:
+    """Store a question. Returns (question, created); a resubmission with the same key returns the first one."""
+    if looks_like_token(key):
+        existing = await session.scalar(select(Question).where(Question.idempotency_key == key))
+        if existing is not None and existing.participant_id == participant.id:
+            return existing, False
+    text = clean_body(body)
+    if not text:
+        raise InvalidInput({"body": N_("Please write your question first.")})
+    if len(text) > BODY_MAX:
+        raise InvalidInput({"body": N_("A question can be at most 500 characters.")})
+    if anonymous and not event.allow_anonymous:
+        raise InvalidInput({"anonymous": N_("This event does not allow anonymous questions.")})
+    recent = await session.scalar(
+        select(func.count()).select_from(Question).where(
+            Question.participant_id == participant.id, Question.created_at > utcnow() - RATE_WINDOW
+        )
+    )
+    if recent >= RATE_LIMIT:
+        raise InvalidInput({"body": N_("You have sent several questions in a short time. Wait a minute, then "
+                                       "send your next one.")})
+    question = Question(
+        event_id=event.id,
+        participant_id=participant.id,
+        body=text,
+        original_body=text,
+        anonymous=anonymous,
+        status="pending" if event.premoderation else "approved",
+        idempotency_key=key if looks_like_token(key) else None,
+    )
+    session.add(question)
+    await session.flush()
+    return question, True
+
+
+async def visible_question(session: AsyncSession, event_id: int, question_id: int) -> Question:
+    question = await session.get(Question, question_id)
+    if question is None or question.event_id != event_id or question.status not in PUBLIC:
+        raise InvalidInput({"question": N_("This question does not exist or is not visible.")})
+    return question
+
+
+async def set_vote(session: AsyncSession, event_id: int, question_id: int, participant: Participant, up: bool) -> None:
+    """Upvote or withdraw an upvote. Idempotent: voting twice is one vote (the primary key guarantees it)."""
+    await visible_question(session, event_id, question_id)
+    if not up:
+        await session.execute(
+            delete(QuestionVote).where(
+                QuestionVote.question_id == question_id, QuestionVote.participant_id == participant.id
+            )
+        )
+        return
+    exists = await session.get(QuestionVote, (question_id, participant.id))
+    if exists is None:
+        try:
+            async with session.begin_nested():
+                session.add(QuestionVote(question_id=question_id, participant_id=participant.id))
+        except IntegrityError:  # a concurrent request of the same participant won: still one vote
+            pass
+
+
+# --- moderation ----------------------------------------------------------------------------------------
+
+# action -> the states it may start from. Anything else is a conflict (e.g. another moderator acted first).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "approve": (("pending", "dismissed"), "approved"),
+    "dismiss": (("pending", "approved"), "dismissed"),
+    "restore": (("dismissed",), "pending"),
+    "on_air": (("pending", "approved", "answered"), "on_air"),
+    "off_air": (("on_air",), "approved"),
+    "answered": (("approved", "on_air"), "answered"),
+    "reopen": (("answered",), "approved"),
+    "star": (("pending", "approved", "on_air", "answered", "dismissed"), None),
+    "unstar": (("pending", "approved", "on_air", "answered", "dismissed"), None),
+}
+MODERATOR_ACTIONS = (*TRANSITIONS, "edit", "merge")
+
+
+async def moderate(
+    session: AsyncSession, event: Event, question_id: int, action: str, body: object = None,
+    into_id: int | None = None,
+) -> Question:
+    question = await session.get(Question, question_id, with_for_update=True)
+    if question is None or question.event_id != event.id:
+        raise InvalidInput({"question": N_("This question does not exist.")})
+    now = utcnow()
+    if action == "edit":
+        if question.status == "merged":
+            raise InvalidInput({"question": N_("This question was merged into another one.")})
+        text = clean_body(body)
+        if not text or len(text) > BODY_MAX:
+            raise InvalidInput({"body": N_("A question needs 1 to 500 characters.")})
+        question.body, question.edited_at = text, now
+        return question
+    if action == "merge":
+        return await _merge(session, event, question, into_id)
+    if action not in TRANSITIONS:
+        raise InvalidInput({"action": N_("Unknown moderator action.")})
+    allowed, target = TRANSITIONS[action]
+    if question.status not in allowed:
+        raise InvalidInput({"question": N_("This question has changed in the meantime (another moderator may "
+                                           "have acted on it). Look at its current state and try again.")})
+    if action in ("star", "unstar"):
+        question.starred = action == "star"
+        return question
+    if target == "on_air":
+        # Exactly one question on air: the one that was on air has now been discussed.
+        await session.execute(
+            update(Question)
+            .where(Question.event_id == event.id, Question.status == "on_air", Question.id != question.id)
+            .values(status="answered", answered_at=now)
+        )
+        question.on_air_at = now
+    if target == "answered":
+        question.answered_at = now
+    if action in ("approve", "dismiss", "restore"):
+        question.moderated_at = now
+    question.status = target  # type: ignore[assignment]
+    return question
+
+
+async def _merge(session: AsyncSession, event: Event, source: Question, into_id: int | None) -> Question:
+    target = await session.get(Question, into_id) if into_id else None
+    if target is None or target.event_id != event.id or target.id == source.id or target.status == "merged":
+        raise InvalidInput({"into": N_("Choose another question of this event to merge into.")})
+    if source.status in ("merged", "on_air"):
+        raise InvalidInput({"question": N_("A question that is on air or already merged cannot be merged.")})
+    # The votes add up: every voter of the duplicate now supports the kept question (once).
+    voters = set(await session.scalars(select(QuestionVote.participant_id).where(QuestionVote.question_id == source.id)))
+    already = set(await session.scalars(select(QuestionVote.participant_id).where(QuestionVote.question_id == target.id)))
+    for participant_id in voters - already:
+        session.add(QuestionVote(question_id=target.id, participant_id=participant_id))
+    await session.execute(delete(QuestionVote).where(QuestionVote.question_id == source.id))
+    source.status, source.merged_into_id = "merged", target.id
+    await session.execute(update(Question).where(Question.merged_into_id == source.id).values(merged_into_id=target.id))
+    if target.status == "pending" and source.status != "pending":
+        target.status = "approved"
+    return target
+
+
+# --- invitations ---------------------------------------------------------------------------------------
+
+
+async def invite(session: AsyncSession, event: Event, participant_id: int, question_id: int | None) -> Invitation:
+    participant = await session.get(Participant, participant_id)
+    if participant is None or participant.event_id != event.id:
+        raise InvalidInput({"participant": N_("This participant is not part of this event.")})
+    if question_id is not None:
+        question = await session.get(Question, question_id)
+        if question is None or question.event_id != event.id:
+            raise InvalidInput({"question": N_("This question does not exist.")})
+    active = await session.scalar(
+        select(Invitation).where(Invitation.participant_id == participant_id,
+                                 Invitation.status.in_(ACTIVE_INVITATION))
+    )
+    if active is not None:
+        return active  # inviting twice is one invitation
+    invitation = Invitation(event_id=event.id, participant_id=participant_id, question_id=question_id)
+    session.add(invitation)
+    await session.flush()
+    return invitation
+
+
+async def answer_invitation(session: AsyncSession, participant: Participant, invitation_id: int, ready: bool) -> Invitation:
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.participant_id != participant.id:
+        raise InvalidInput({"invitation": N_("This invitation does not exist.")})
+    if invitation.status not in ACTIVE_INVITATION:
+        raise InvalidInput({"invitation": N_("This invitation is no longer open.")})
+    invitation.status = "ready" if ready else "declined"
+    invitation.answered_at = utcnow()
+    return invitation
+
+
+async def close_invitation(session: AsyncSession, event: Event, invitation_id: int, outcome: str) -> Invitation:
+    """The moderator withdraws an invitation or marks the reaction as done."""
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.event_id != event.id:
+        raise InvalidInput({"invitation": N_("This invitation does not exist.")})
+    if outcome not in ("withdrawn", "done"):
+        raise InvalidInput({"action": N_("Unknown moderator action.")})
+    if invitation.status not in ACTIVE_INVITATION:
+        raise InvalidInput({"invitation": N_("This invitation is no longer open.")})
+    invitation.status = outcome
+    return invitation
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionView:
+    question: Question
+    votes: int
+    asker: str  # "" when anonymous
+    place: str
+    also_asked: int = 0
+    invitation: str | None = None
+    participant_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+async def _views(session: AsyncSession, questions: list[Question], reveal_anonymous: bool = False) -> list[QuestionView]:
+    if not questions:
+        return []
+    ids = [q.id for q in questions]
+    votes = dict((await session.execute(
+        select(QuestionVote.question_id, func.count()).where(QuestionVote.question_id.in_(ids))
+        .group_by(QuestionVote.question_id))).all())
+    merged = dict((await session.execute(
+        select(Question.merged_into_id, func.count()).where(Question.merged_into_id.in_(ids))
+        .group_by(Question.merged_into_id))).all())
+    people_ids = {q.participant_id for q in questions if q.participant_id}
+    people = {p.id: p for p in await session.scalars(select(Participant).where(Participant.id.in_(people_ids)))}
+    invitations = dict((await session.execute(
+        select(Invitation.question_id, Invitation.status).where(Invitation.question_id.in_(ids))
+        .order_by(Invitation.id))).all())
+    result = []
+    for q in questions:
+        person = people.get(q.participant_id) if q.participant_id else None
+        show = person is not None and (not q.anonymous or reveal_anonymous)
+        result.append(QuestionView(
+            question=q, votes=votes.get(q.id, 0), asker=person.name if show else "",
+            place=person.place if show else "", also_asked=merged.get(q.id, 0),
+            invitation=invitations.get(q.id), participant_id=q.participant_id,
+        ))
+    return result
+
+
+def by_popularity(views: list[QuestionView]) -> list[QuestionView]:
+    return sorted(views, key=lambda v: (-v.votes, -v.question.id))
+
+
+async def public_questions(session: AsyncSession, event_id: int) -> list[QuestionView]:
+    questions = list(await session.scalars(
+        select(Question).where(Question.event_id == event_id, Question.status.in_(PUBLIC))))
+    return by_popularity(await _views(session, questions))
+
+
+async def on_air(session: AsyncSession, event_id: int) -> QuestionView | None:
+    question = await session.scalar(select(Question).where(Question.event_id == event_id, Question.status == "on_air"))
+    views = await _views(session, [question]) if question else []
+    return views[0] if views else None
+
+
+async def moderation_queue(session: AsyncSession, event_id: int, reveal_anonymous: bool) -> list[QuestionView]:
+    questions = list(await session.scalars(
+        select(Question).where(Question.event_id == event_id, Question.status != "merged").order_by(Question.id)))
+    return await _views(session, questions, reveal_anonymous)
+
+
+async def counters(session: AsyncSession, event_id: int) -> dict[str, int]:
+    rows = dict((await session.execute(
+        select(Question.status, func.count()).where(Question.event_id == event_id).group_by(Question.status))).all())
+    return {
+        "received": sum(rows.values()),
+        "pending": rows.get("pending", 0),
+        "approved": rows.get("approved", 0) + rows.get("on_air", 0) + rows.get("answered", 0),
+        "answered": rows.get("answered", 0),
+        "dismissed": rows.get("dismissed", 0),
+    }
+
+
+async def my_questions(session: AsyncSession, participant_id: int) -> list[Question]:
+    """The asker's own questions; a merged one shows the state of the question it was merged into."""
+    return list(await session.scalars(
+        select(Question).where(Question.participant_id == participant_id).order_by(Question.id.desc())))
+
+
+async def my_votes(session: AsyncSession, participant_id: int) -> set[int]:
+    return set(await session.scalars(select(QuestionVote.question_id).where(QuestionVote.participant_id == participant_id)))
+
+
+async def my_invitation(session: AsyncSession, participant_id: int) -> Invitation | None:
+    return await session.scalar(select(Invitation).where(
+        Invitation.participant_id == participant_id, Invitation.status.in_(ACTIVE_INVITATION)))
+
+
+async def invitations(session: AsyncSession, event_id: int) -> list[tuple[Invitation, Participant]]:
+    rows = await session.execute(
+        select(Invitation, Participant).join(Participant, Participant.id == Invitation.participant_id)
+        .where(Invitation.event_id == event_id, Invitation.status.in_(("pending", "ready", "declined")))
+        .order_by(Invitation.id.desc()).limit(20))
+    return [(i, p) for i, p in rows.all()]
