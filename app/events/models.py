@@ -75,7 +75,7 @@ class Participant(Base):
     join_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    municipality: Mapped[Municipality | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship(lazy="joined")  # always shown with the name
 
     @property
     def place(self) -> str:

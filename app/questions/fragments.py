@@ -15,7 +15,8 @@ from app.templating import render_fragment
 
 async def public_context(db: Database, event_id: int) -> dict:
     async with db.read() as session:
-        return {"questions": await service.public_questions(session, event_id)}
+        return {"questions": await service.public_questions(session, event_id),
+                "event": await session.get(Event, event_id)}
 
 
 async def on_air_context(db: Database, event_id: int) -> dict:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from app import pages
 from app.events import access
 from app.events.service import InvalidInput
-from app.i18n import gettext
+from app.i18n import N_, gettext
 from app.questions import fragments, service
 from app.questions.models import Question
 from app.security import new_token
@@ -118,9 +118,10 @@ async def moderate(request: Request) -> Response:
 
 
 ACTION_NAMES = {
-    "approve": "approved", "dismiss": "dismissed", "restore": "back in the queue", "on_air": "on air",
-    "off_air": "taken off air", "answered": "marked as answered", "reopen": "reopened", "star": "shortlisted",
-    "unstar": "removed from the shortlist", "edit": "wording saved", "merge": "merged",
+    "approve": N_("approved"), "dismiss": N_("dismissed"), "restore": N_("back in the queue"),
+    "on_air": N_("on air"), "off_air": N_("taken off air"), "answered": N_("marked as answered"),
+    "reopen": N_("reopened"), "star": N_("shortlisted"), "unstar": N_("removed from the shortlist"),
+    "edit": N_("wording saved"), "merge": N_("merged"),
 }
 
 

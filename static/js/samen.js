@@ -21,9 +21,131 @@
     if (event.target && event.target.id === "personal-link") event.target.select();
   });
 
+  // --- Live lists: personal state, sorting, filtering, pausing (WCAG 2.2.2) ------------------------------
+
+  // Which questions I upvoted travels on my personal topic (#my-votes), never inside the shared list.
+  function applyMyVotes() {
+    var mine = document.getElementById("my-votes");
+    var ids = mine ? (mine.dataset.ids || "").split(" ") : [];
+    document.querySelectorAll("#question-list [data-question]").forEach(function (item) {
+      var button = item.querySelector("button.upvote");
+      if (!button) return;
+      var voted = ids.indexOf(item.dataset.question) !== -1;
+      button.setAttribute("aria-pressed", voted ? "true" : "false");
+      button.value = voted ? "0" : "1";
+    });
+  }
+
+  function sortList(select) {
+    var list = document.querySelector(select.dataset.sorts);
+    if (!list) return;
+    var items = Array.prototype.slice.call(list.children).filter(function (li) { return li.dataset.order; });
+    var how = select.value;
+    items.sort(function (a, b) {
+      if (how === "votes") return (b.dataset.votes - a.dataset.votes) || (b.dataset.order - a.dataset.order);
+      if (how === "newest") return b.dataset.order - a.dataset.order;
+      return a.dataset.order - b.dataset.order;
+    });
+    items.forEach(function (li) { list.appendChild(li); });
+  }
+
+  function filterList(select) {
+    var scope = document.querySelector(select.dataset.filters);
+    if (!scope) return;
+    scope.querySelectorAll("[data-status]").forEach(function (item) {
+      var show = select.value === "all" || item.dataset.status === select.value ||
+        (select.value === "starred" && item.dataset.starred === "1") ||
+        (select.value === "approved" && item.dataset.status === "on_air");
+      item.hidden = !show;
+    });
+  }
+
+  function refreshLists() {
+    applyMyVotes();
+    document.querySelectorAll("select[data-sorts]").forEach(sortList);
+    document.querySelectorAll("select[data-filters]").forEach(filterList);
+  }
+
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t.matches && t.matches("select[data-sorts]")) sortList(t);
+    if (t.matches && t.matches("select[data-filters]")) filterList(t);
+  });
+
+  // Pausing: while paused, pushed versions of that list are held back; resuming shows the newest one.
+  var held = {};
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-pause]");
+    if (!button) return;
+    var paused = button.getAttribute("aria-pressed") !== "true";
+    button.setAttribute("aria-pressed", paused ? "true" : "false");
+    button.textContent = paused ? button.dataset.labelPaused : button.dataset.labelLive;
+    var selector = button.dataset.pause;
+    if (!paused && held[selector]) {
+      var target = document.querySelector(selector);
+      if (target) target.outerHTML = held[selector];
+      delete held[selector];
+      if (window.htmx) window.htmx.process(document.querySelector(selector));
+      refreshLists();
+    }
+  });
+  document.addEventListener("htmx:before:swap", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var tasks = event.detail && event.detail.tasks;
+    if (!tasks) return;
+    document.querySelectorAll("button[data-pause][aria-pressed='true']").forEach(function (button) {
+      var selector = button.dataset.pause;
+      for (var i = tasks.length - 1; i >= 0; i--) {
+        var task = tasks[i];
+        var target = task.target;
+        if (target && target.matches && target.matches(selector)) {
+          var holder = document.createElement("div");
+          holder.appendChild(task.fragment.cloneNode(true));
+          held[selector] = holder.innerHTML;
+          tasks.splice(i, 1);
+        }
+      }
+    });
+    return ctx;
+  });
+
+  document.addEventListener("htmx:after:swap", refreshLists);
+  document.addEventListener("htmx:ws:after:message:incoming", refreshLists);
+
+  // --- Moderator: keyboard shortcuts and the debate timer -------------------------------------------------
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var item = document.activeElement && document.activeElement.closest && document.activeElement.closest(".queue-item");
+    if (!item || document.activeElement !== item) return;
+    var key = event.key.toLowerCase();
+    if (key === "j" || key === "k") {
+      var items = Array.prototype.slice.call(document.querySelectorAll(".queue-item:not([hidden])"));
+      var next = items[items.indexOf(item) + (key === "j" ? 1 : -1)];
+      if (next) next.focus();
+      event.preventDefault();
+      return;
+    }
+    var button = item.querySelector("button[data-key='" + key + "']");
+    if (button) { button.click(); event.preventDefault(); }
+  });
+
+  function tickTimer() {
+    var timer = document.getElementById("debate-timer");
+    if (!timer || !timer.dataset.start) return;
+    var elapsed = Math.max(0, Math.floor((Date.now() - Date.parse(timer.dataset.start)) / 1000));
+    var total = (parseInt(timer.dataset.minutes, 10) || 45) * 60;
+    function fmt(s) { return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2); }
+    timer.textContent = timer.dataset.label + ": " + fmt(elapsed) + " / " + fmt(total);
+    timer.classList.toggle("is-over", elapsed > total);
+  }
+  setInterval(tickTimer, 1000);
+
   // After a failed form post, move focus to the error summary so keyboard and screen-reader users find it.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector(".error-summary");
     if (summary) summary.focus();
+    refreshLists();
+    tickTimer();
   });
 })();

@@ -388,7 +388,13 @@ def run_axe(page, tags: list[str] | None = None) -> list[dict]:  # noqa: ANN001
 
     The page's context must have been created with ``bypass_csp=True`` (see ``new_page``)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        except PlaywrightError as error:
+            raise AssertionError(f"axe-core could not be injected ({error.message.splitlines()[0]}): "
+                                 "create the page with new_page(bypass_csp=True)") from None
         if not page.evaluate("() => typeof window.axe === 'object'"):
             raise AssertionError("axe-core was not injected: create the page with new_page(bypass_csp=True)")
     result = page.evaluate(
