@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,6 +13,7 @@ from starlette.routing import Route
 
 from app import pages
 from app.events import access
+from app.events.models import Event
 from app.events.service import InvalidInput
 from app.i18n import N_, gettext
 from app.questions import fragments, service
@@ -36,9 +39,7 @@ def _int(value: object) -> int | None:
 async def ask(request: Request) -> Response:
     db, hub = request.app.state.db, request.app.state.hub
     data = await request.form()
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        participant = await access.require_participant(request, session, event)
+    event, participant = await _event_and_actor(request, moderator=False)
     context = {"event": event, "form_key": new_token(), "error": None, "message": None, "body": ""}
     try:
         async with db.write() as session:
@@ -57,63 +58,69 @@ async def ask(request: Request) -> Response:
     return templates.TemplateResponse(request, "questions/_ask_form.html", context)
 
 
+def answers_with_status(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """Bad input or a conflicting action: a clear, translated message in the status region, nothing written."""
+
+    @functools.wraps(endpoint)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except InvalidInput as invalid:
+            return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+
+    return wrapper
+
+
+async def _event_and_actor(request: Request, moderator: bool) -> tuple[Event, object]:
+    async with request.app.state.db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        if moderator:
+            return event, await access.require_role(request, session, event, MODERATOR_ROLES)
+        return event, await access.require_participant(request, session, event)
+
+
+@answers_with_status
 async def vote(request: Request) -> Response:
-    db, hub = request.app.state.db, request.app.state.hub
-    data = await request.form()
-    question_id = _int(request.path_params["question_id"])
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        participant = await access.require_participant(request, session, event)
-    try:
-        async with db.write() as session:
-            await service.set_vote(session, event.id, question_id or 0, participant, data.get("up") == "1")
-    except InvalidInput as invalid:
-        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
-    await hub.changed(service.public_topic(event.id), service.personal_topic(participant.id),
-                      service.on_air_topic(event.id), service.moderation_topic(event.id))
-    return _status(request, gettext("Vote saved.") if data.get("up") == "1" else gettext("Vote withdrawn."))
+    event, participant = await _event_and_actor(request, moderator=False)
+    up = (await request.form()).get("up") == "1"
+    async with request.app.state.db.write() as session:
+        await service.set_vote(session, event.id, _int(request.path_params["question_id"]) or 0, participant, up)
+    await request.app.state.hub.changed(service.public_topic(event.id), service.personal_topic(participant.id),
+                                        service.on_air_topic(event.id), service.moderation_topic(event.id))
+    return _status(request, gettext("Vote saved.") if up else gettext("Vote withdrawn."))
 
 
+@answers_with_status
 async def answer_invitation(request: Request) -> Response:
-    db, hub = request.app.state.db, request.app.state.hub
-    data = await request.form()
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        participant = await access.require_participant(request, session, event)
-    try:
-        async with db.write() as session:
-            invitation = await service.answer_invitation(
-                session, participant, _int(request.path_params["invitation_id"]) or 0, data.get("ready") == "1")
-    except InvalidInput as invalid:
-        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
-    await hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id))
+    event, participant = await _event_and_actor(request, moderator=False)
+    ready = (await request.form()).get("ready") == "1"
+    async with request.app.state.db.write() as session:
+        await service.answer_invitation(session, participant, _int(request.path_params["invitation_id"]) or 0, ready)
+    await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id))
     return _status(request, gettext("Thank you. The moderator will give you the floor: unmute yourself in the "
-                                    "video meeting when you are asked.") if invitation.status == "ready"
+                                    "video meeting when you are asked.") if ready
                    else gettext("Understood. The moderator knows you will not react now."))
 
 
+@answers_with_status
 async def moderate(request: Request) -> Response:
-    db, hub = request.app.state.db, request.app.state.hub
+    event, _link = await _event_and_actor(request, moderator=True)
     data = await request.form()
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        await access.require_role(request, session, event, MODERATOR_ROLES)
-        before = await session.get(Question, _int(request.path_params["question_id"]) or 0)
+    question_id = _int(request.path_params["question_id"]) or 0
+    async with request.app.state.db.read() as session:
+        before = await session.get(Question, question_id)
         old_on_air = await service.on_air(session, event.id)
     action = str(data.get("action", ""))
-    try:
-        async with db.write() as session:
-            question = await service.moderate(
-                session, event, _int(request.path_params["question_id"]) or 0, action,
-                body=data.get("body"), into_id=_int(data.get("into")),
-            )
-    except InvalidInput as invalid:
-        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+    async with request.app.state.db.write() as session:
+        question = await service.moderate(session, event, question_id, action, body=data.get("body"),
+                                          into_id=_int(data.get("into")))
+    # The askers whose question changed (and the one that was on air before) see their status move.
     askers = {q.participant_id for q in (before, question) if q and q.participant_id}
     if old_on_air and old_on_air.participant_id:
         askers.add(old_on_air.participant_id)
-    await hub.changed(service.moderation_topic(event.id), service.public_topic(event.id),
-                      service.on_air_topic(event.id), *[service.personal_topic(p) for p in askers])
+    await request.app.state.hub.changed(
+        service.moderation_topic(event.id), service.public_topic(event.id), service.on_air_topic(event.id),
+        *[service.personal_topic(p) for p in askers])
     return _status(request, gettext("Done: %(action)s", action=gettext(ACTION_NAMES.get(action, action))))
 
 
@@ -125,43 +132,33 @@ ACTION_NAMES = {
 }
 
 
+@answers_with_status
 async def invite(request: Request) -> Response:
-    db, hub = request.app.state.db, request.app.state.hub
+    event, _link = await _event_and_actor(request, moderator=True)
     data = await request.form()
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        await access.require_role(request, session, event, MODERATOR_ROLES)
-    try:
-        async with db.write() as session:
-            invitation = await service.invite(session, event, _int(data.get("participant")) or 0,
-                                              _int(data.get("question")))
-    except InvalidInput as invalid:
-        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
-    await hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+    async with request.app.state.db.write() as session:
+        invitation = await service.invite(session, event, _int(data.get("participant")) or 0,
+                                          _int(data.get("question")))
+    await request.app.state.hub.changed(service.moderation_topic(event.id),
+                                        service.personal_topic(invitation.participant_id))
     return _status(request, gettext("Invitation sent."))
 
 
+@answers_with_status
 async def close_invitation(request: Request) -> Response:
-    db, hub = request.app.state.db, request.app.state.hub
-    data = await request.form()
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        await access.require_role(request, session, event, MODERATOR_ROLES)
-    try:
-        async with db.write() as session:
-            invitation = await service.close_invitation(
-                session, event, _int(request.path_params["invitation_id"]) or 0, str(data.get("outcome", "")))
-    except InvalidInput as invalid:
-        return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
-    await hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+    event, _link = await _event_and_actor(request, moderator=True)
+    outcome = str((await request.form()).get("outcome", ""))
+    async with request.app.state.db.write() as session:
+        invitation = await service.close_invitation(session, event, _int(request.path_params["invitation_id"]) or 0,
+                                                    outcome)
+    await request.app.state.hub.changed(service.moderation_topic(event.id),
+                                        service.personal_topic(invitation.participant_id))
     return _status(request, gettext("Invitation closed."))
 
 
 async def export_csv(request: Request) -> Response:
-    db = request.app.state.db
-    async with db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        await access.require_role(request, session, event, MODERATOR_ROLES)
+    event, _link = await _event_and_actor(request, moderator=True)
+    async with request.app.state.db.read() as session:
         views = await service.moderation_queue(session, event.id, reveal_anonymous=False)
     out = io.StringIO()
     writer = csv.writer(out)
