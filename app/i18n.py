@@ -61,7 +61,11 @@ class LocaleMiddleware:
             query = dict(
                 part.split("=", 1) for part in scope.get("query_string", b"").decode().split("&") if "=" in part
             )
-            locale = pick_locale(scope.get("session", {}), query, self.default)
+            session = scope.get("session", {})
+            locale = pick_locale(session, query, self.default)
+            if query.get("lang") == locale:
+                # Remember ?lang= so the page's live updates (rendered per socket) speak the same language.
+                session["lang"] = locale
             scope["locale"] = locale
             token = current_locale.set(locale)
             try:

@@ -304,7 +304,7 @@ def _is_local(url: str) -> bool:
 
 @pytest.fixture
 def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  # noqa: ANN001
-    """Factory: ``new_page(bypass_csp=False, allow_ws_errors=False, label=None)`` -> a Playwright Page in a new
+    """Factory: ``new_page(bypass_csp=False, allow_ws_errors=False, expected_statuses=(), label=None)`` -> a page in a new
     browser context (its own cookies), with ``base_url`` set to the server, so ``page.goto("/privacy")`` works.
 
     - ``bypass_csp=True`` is only for the accessibility tests: the app's CSP (``script-src 'self'``) rightly

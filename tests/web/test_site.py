@@ -83,3 +83,12 @@ def test_unknown_page_is_a_translated_404(client):  # noqa: ANN001
     response = client.get("/nergens")
     assert response.status_code == 404
     assert "Deze pagina bestaat niet" in response.text
+
+
+def test_language_from_the_address_is_kept_for_live_updates(demo, browser):  # noqa: ANN001
+    me = browser()
+    sign_in(me, demo["participant:Erik van Dijk"])
+    assert '<html lang="en">' in me.get(f"/e/{SLUG}?lang=en").text
+    with me.websocket(f"/ws/participant/{SLUG}") as ws:
+        snapshot = ws.receive_text()
+    assert "The block has not started yet" in snapshot
