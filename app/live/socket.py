@@ -84,16 +84,19 @@ async def live_endpoint(websocket: WebSocket) -> None:
         hub.arrive(*viewer.presence)
         if viewer.presence_topic:
             await hub.changed(viewer.presence_topic)
+    reader = asyncio.create_task(_read(websocket))
     try:
         await hub.subscribe(subscriber)
-        await _read(websocket)
-    except WebSocketDisconnect:
-        pass
+        # Whichever ends first ends the page's socket: the client left (reader), or it stopped reading and
+        # the writer gave up on it (it reconnects and gets a fresh snapshot).
+        await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         hub.unsubscribe(subscriber)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        for task in (reader, writer):
+            task.cancel()
+        for task in (reader, writer):
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
         if viewer.presence:
             hub.leave(*viewer.presence)
             if viewer.presence_topic:
@@ -103,7 +106,10 @@ async def live_endpoint(websocket: WebSocket) -> None:
 async def _read(websocket: WebSocket) -> None:
     window_start, count = time.monotonic(), 0
     while True:
-        message = await websocket.receive()
+        try:
+            message = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
         if message["type"] == "websocket.disconnect":
             return
         count += 1
