@@ -163,6 +163,19 @@ async def change_phase(request: Request) -> Response:
     )
 
 
+async def update_settings(request: Request) -> Response:
+    """The organiser switches pre-moderation and anonymous questions on or off."""
+    data = await request.form()
+    async with _db(request).read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        await access.require_role(request, session, event, ("organiser",))
+    async with _db(request).write() as session:
+        event = await service.event_by_id(session, event.id)
+        event.premoderation = data.get("premoderation") == "1"
+        event.allow_anonymous = data.get("allow_anonymous") == "1"
+    return templates.TemplateResponse(request, "organiser/_settings.html", {"event": event, "saved": True})
+
+
 async def set_language(request: Request) -> Response:
     data = await request.form()
     lang = str(data.get("lang", ""))
@@ -238,6 +251,7 @@ routes = [
     Route("/r/{token}", role_link),
     Route("/e/{slug}", participant_page),
     Route("/e/{slug}/phase", change_phase, methods=["POST"]),
+    Route("/e/{slug}/organiser/settings", update_settings, methods=["POST"]),
     Route("/e/{slug}/{view}", role_page),
     Route("/lang", set_language, methods=["POST"]),
     Route("/leave", leave, methods=["POST"]),

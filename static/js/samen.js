@@ -132,8 +132,14 @@
 
   function tickTimer() {
     var timer = document.getElementById("debate-timer");
-    if (!timer || !timer.dataset.start) return;
-    var elapsed = Math.max(0, Math.floor((Date.now() - Date.parse(timer.dataset.start)) / 1000));
+    var programme = document.getElementById("programme");
+    if (!timer || !programme) return;
+    if (programme.dataset.phase !== "debate" || !programme.dataset.since) {
+      timer.textContent = timer.dataset.idle;
+      timer.classList.remove("is-over");
+      return;
+    }
+    var elapsed = Math.max(0, Math.floor((Date.now() - Date.parse(programme.dataset.since)) / 1000));
     var total = (parseInt(timer.dataset.minutes, 10) || 45) * 60;
     function fmt(s) { return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2); }
     timer.textContent = timer.dataset.label + ": " + fmt(elapsed) + " / " + fmt(total);

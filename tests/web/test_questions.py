@@ -228,3 +228,16 @@ def test_hostile_text_is_escaped_in_every_view(settings, people):  # noqa: ANN00
                  people["presenter:Presentatiescherm"].get(f"/e/{SLUG}/presenter").text):
         assert "<script>alert(1)" not in page and "<img src=x" not in page
         assert "&lt;script&gt;" in page
+
+
+def test_organiser_can_switch_pre_moderation_off(settings, people):  # noqa: ANN001
+    assert people[ERIK].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1"}).status_code == 403
+    response = people["organiser:Secretariaat G40"].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1"})
+    assert response.status_code == 200
+    assert query(settings, "SELECT premoderation, allow_anonymous FROM event") == [(0, 1)]
+    ask(people[ERIK], "Meteen zichtbaar")
+    assert query(settings, "SELECT status FROM question") == [("approved",)]
+    assert "Meteen zichtbaar" in people[FATIMA].get(f"/e/{SLUG}").text
+    people["organiser:Secretariaat G40"].post(f"/e/{SLUG}/organiser/settings", {"premoderation": "1"})
+    refused = ask(people[ERIK], "Anoniem mag niet meer", anonymous=True)
+    assert refused.status_code == 422
