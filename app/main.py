@@ -24,6 +24,8 @@ from app.i18n import N_, LocaleMiddleware, gettext
 from app.live.broker import broker_from_url
 from app.live.hub import Hub
 from app.live.socket import LiveViews, live_endpoint
+from app.polls import fragments as poll_fragments
+from app.polls import routes as poll_routes
 from app.questions import fragments as question_fragments
 from app.questions import routes as question_routes
 from app.security import GuardMiddleware, SessionMiddleware
@@ -82,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         question_fragments.register(hub, db)
         for view in ("participant", "moderator", "presenter"):
             views.add_topics(view, question_routes.live_topics(view))
+        poll_fragments.register(hub, db)
+        for view in ("participant", "presenter", "moderator", "organiser"):
+            views.add_topics(view, poll_routes.live_topics(view))
         app.state.db, app.state.hub, app.state.live_views = db, hub, views
         await hub.start()
         try:
@@ -95,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/ws/{view}/{key}", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *question_routes.routes,
+        *poll_routes.routes,
         *event_routes.routes,
     ]
     app = Starlette(

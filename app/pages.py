@@ -23,5 +23,6 @@ def contribute(view: str, provider: ContextProvider) -> None:
 async def page_context(view: str, request: Request, session: AsyncSession, base: dict[str, Any]) -> dict[str, Any]:
     context = dict(base)
     for provider in _providers.get(view, []):
-        context.update(await provider(request, session, context))
+        # What the page itself established (the event with its programme, who is asking) is not overridden.
+        context.update({k: v for k, v in (await provider(request, session, context)).items() if k not in base})
     return context

@@ -150,3 +150,9 @@ SLUG = "netwerkdag-4-december"
 
 def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for the rest of
+    the session, which asyncio.run() (used here to seed and inspect databases) cannot run beside."""
+    items.sort(key=lambda item: "/tests/browser/" in str(item.path))

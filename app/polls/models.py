@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base
+from app.db import Base, utcnow
 
 POLL_KINDS = ("single", "multiple", "scale", "words", "text")
 RESULT_MODES = ("live", "after_close", "presenter_only")
+POLL_STATUSES = ("draft", "open", "closed")
 
 
 class PollQuestion(Base):
@@ -24,10 +27,12 @@ class PollQuestion(Base):
     scale_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scale_min_label: Mapped[str] = mapped_column(String(60), default="")
     scale_max_label: Mapped[str] = mapped_column(String(60), default="")
-    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft, open, closed
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     options: Mapped[list[PollOption]] = relationship(
-        order_by="PollOption.position", cascade="all, delete-orphan"
+        order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin"
     )
 
 
@@ -39,3 +44,37 @@ class PollOption(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("poll_question.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(120))
+
+
+class Ballot(Base):
+    """One participant's answer to one poll question. The unique constraint is the one-vote guarantee;
+    changing a vote updates the ballot (and replaces its choices) in one transaction."""
+
+    __tablename__ = "poll_ballot"
+    __table_args__ = (UniqueConstraint("question_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("poll_question.id", ondelete="CASCADE"))
+    # Votes hang on the participant's id only to enforce one vote; no screen ever shows who voted what.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"), nullable=True)
+    value: Mapped[int | None] = mapped_column(Integer, nullable=True)  # scale
+    text: Mapped[str] = mapped_column(String(300), default="")  # words / open text, as typed
+    normalised: Mapped[str] = mapped_column(String(300), default="", index=True)  # words: the cloud's key
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)  # open text: shown only once approved
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BallotChoice(Base):
+    __tablename__ = "poll_choice"
+
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("poll_ballot.id", ondelete="CASCADE"), primary_key=True)
+    option_id: Mapped[int] = mapped_column(ForeignKey("poll_option.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class HiddenWord(Base):
+    """A word-cloud answer the moderator has hidden (by its normalised form)."""
+
+    __tablename__ = "poll_hidden_word"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("poll_question.id", ondelete="CASCADE"), primary_key=True)
+    normalised: Mapped[str] = mapped_column(String(300), primary_key=True)

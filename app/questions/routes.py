@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import functools
 import io
-from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,20 +18,9 @@ from app.questions import fragments, service
 from app.questions.models import Question
 from app.security import new_token
 from app.templating import templates
+from app.web import answers_with_status, form_int, spreadsheet_safe, status_message
 
-MODERATOR_ROLES = ("moderator", "organiser")
-
-
-def _status(request: Request, message: str, status_code: int = 200, error: bool = False) -> Response:
-    """The text for the page's polite status region (the form swaps it in with innerHTML)."""
-    return templates.TemplateResponse(
-        request, "layout/_status.html", {"message": message, "error": error}, status_code=status_code
-    )
-
-
-def _int(value: object) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+MODERATOR_ROLES = access.PHASE_ROLES
 
 
 async def ask(request: Request) -> Response:
@@ -44,31 +31,31 @@ async def ask(request: Request) -> Response:
     try:
         async with db.write() as session:
             question, _created = await service.submit(
-                session, event, participant, data.get("body"), data.get("anonymous") == "1",
+                session,
+                event,
+                participant,
+                data.get("body"),
+                data.get("anonymous") == "1",
                 str(data.get("key", "")),
             )
     except InvalidInput as invalid:
-        context.update(error=gettext(next(iter(invalid.errors.values()))), body=str(data.get("body", ""))[:2000],
-                       form_key=str(data.get("key", "")) or new_token())
+        context.update(
+            error=gettext(next(iter(invalid.errors.values()))),
+            body=str(data.get("body", ""))[:2000],
+            form_key=str(data.get("key", "")) or new_token(),
+        )
         return templates.TemplateResponse(request, "questions/_ask_form.html", context, status_code=422)
-    await hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id),
-                      *([service.public_topic(event.id)] if question.status == "approved" else []))
-    context["message"] = (gettext("Question received. The moderator will look at it.")
-                          if question.status == "pending" else gettext("Question received and published."))
+    await hub.changed(
+        service.moderation_topic(event.id),
+        service.personal_topic(participant.id),
+        *([service.public_topic(event.id)] if question.status == "approved" else []),
+    )
+    context["message"] = (
+        gettext("Question received. The moderator will look at it.")
+        if question.status == "pending"
+        else gettext("Question received and published.")
+    )
     return templates.TemplateResponse(request, "questions/_ask_form.html", context)
-
-
-def answers_with_status(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """Bad input or a conflicting action: a clear, translated message in the status region, nothing written."""
-
-    @functools.wraps(endpoint)
-    async def wrapper(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except InvalidInput as invalid:
-            return _status(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
-
-    return wrapper
 
 
 async def _event_and_actor(request: Request, moderator: bool) -> tuple[Event, object]:
@@ -84,10 +71,14 @@ async def vote(request: Request) -> Response:
     event, participant = await _event_and_actor(request, moderator=False)
     up = (await request.form()).get("up") == "1"
     async with request.app.state.db.write() as session:
-        await service.set_vote(session, event.id, _int(request.path_params["question_id"]) or 0, participant, up)
-    await request.app.state.hub.changed(service.public_topic(event.id), service.personal_topic(participant.id),
-                                        service.on_air_topic(event.id), service.moderation_topic(event.id))
-    return _status(request, gettext("Vote saved.") if up else gettext("Vote withdrawn."))
+        await service.set_vote(session, event.id, form_int(request.path_params["question_id"]) or 0, participant, up)
+    await request.app.state.hub.changed(
+        service.public_topic(event.id),
+        service.personal_topic(participant.id),
+        service.on_air_topic(event.id),
+        service.moderation_topic(event.id),
+    )
+    return status_message(request, gettext("Vote saved.") if up else gettext("Vote withdrawn."))
 
 
 @answers_with_status
@@ -95,40 +86,54 @@ async def answer_invitation(request: Request) -> Response:
     event, participant = await _event_and_actor(request, moderator=False)
     ready = (await request.form()).get("ready") == "1"
     async with request.app.state.db.write() as session:
-        await service.answer_invitation(session, participant, _int(request.path_params["invitation_id"]) or 0, ready)
+        await service.answer_invitation(session, participant, form_int(request.path_params["invitation_id"]) or 0, ready)
     await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id))
-    return _status(request, gettext("Thank you. The moderator will give you the floor: unmute yourself in the "
-                                    "video meeting when you are asked.") if ready
-                   else gettext("Understood. The moderator knows you will not react now."))
+    return status_message(
+        request,
+        gettext("Thank you. The moderator will give you the floor: unmute yourself in the video meeting when you are asked.")
+        if ready
+        else gettext("Understood. The moderator knows you will not react now."),
+    )
 
 
 @answers_with_status
 async def moderate(request: Request) -> Response:
     event, _link = await _event_and_actor(request, moderator=True)
     data = await request.form()
-    question_id = _int(request.path_params["question_id"]) or 0
+    question_id = form_int(request.path_params["question_id"]) or 0
     async with request.app.state.db.read() as session:
         before = await session.get(Question, question_id)
         old_on_air = await service.on_air(session, event.id)
     action = str(data.get("action", ""))
     async with request.app.state.db.write() as session:
-        question = await service.moderate(session, event, question_id, action, body=data.get("body"),
-                                          into_id=_int(data.get("into")))
+        question = await service.moderate(
+            session, event, question_id, action, body=data.get("body"), into_id=form_int(data.get("into"))
+        )
     # The askers whose question changed (and the one that was on air before) see their status move.
     askers = {q.participant_id for q in (before, question) if q and q.participant_id}
     if old_on_air and old_on_air.participant_id:
         askers.add(old_on_air.participant_id)
     await request.app.state.hub.changed(
-        service.moderation_topic(event.id), service.public_topic(event.id), service.on_air_topic(event.id),
-        *[service.personal_topic(p) for p in askers])
-    return _status(request, gettext("Done: %(action)s", action=gettext(ACTION_NAMES.get(action, action))))
+        service.moderation_topic(event.id),
+        service.public_topic(event.id),
+        service.on_air_topic(event.id),
+        *[service.personal_topic(p) for p in askers],
+    )
+    return status_message(request, gettext("Done: %(action)s", action=gettext(ACTION_NAMES.get(action, action))))
 
 
 ACTION_NAMES = {
-    "approve": N_("approved"), "dismiss": N_("dismissed"), "restore": N_("back in the queue"),
-    "on_air": N_("on air"), "off_air": N_("taken off air"), "answered": N_("marked as answered"),
-    "reopen": N_("reopened"), "star": N_("shortlisted"), "unstar": N_("removed from the shortlist"),
-    "edit": N_("wording saved"), "merge": N_("merged"),
+    "approve": N_("approved"),
+    "dismiss": N_("dismissed"),
+    "restore": N_("back in the queue"),
+    "on_air": N_("on air"),
+    "off_air": N_("taken off air"),
+    "answered": N_("marked as answered"),
+    "reopen": N_("reopened"),
+    "star": N_("shortlisted"),
+    "unstar": N_("removed from the shortlist"),
+    "edit": N_("wording saved"),
+    "merge": N_("merged"),
 }
 
 
@@ -137,11 +142,9 @@ async def invite(request: Request) -> Response:
     event, _link = await _event_and_actor(request, moderator=True)
     data = await request.form()
     async with request.app.state.db.write() as session:
-        invitation = await service.invite(session, event, _int(data.get("participant")) or 0,
-                                          _int(data.get("question")))
-    await request.app.state.hub.changed(service.moderation_topic(event.id),
-                                        service.personal_topic(invitation.participant_id))
-    return _status(request, gettext("Invitation sent."))
+        invitation = await service.invite(session, event, form_int(data.get("participant")) or 0, form_int(data.get("question")))
+    await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+    return status_message(request, gettext("Invitation sent."))
 
 
 @answers_with_status
@@ -149,11 +152,9 @@ async def close_invitation(request: Request) -> Response:
     event, _link = await _event_and_actor(request, moderator=True)
     outcome = str((await request.form()).get("outcome", ""))
     async with request.app.state.db.write() as session:
-        invitation = await service.close_invitation(session, event, _int(request.path_params["invitation_id"]) or 0,
-                                                    outcome)
-    await request.app.state.hub.changed(service.moderation_topic(event.id),
-                                        service.personal_topic(invitation.participant_id))
-    return _status(request, gettext("Invitation closed."))
+        invitation = await service.close_invitation(session, event, form_int(request.path_params["invitation_id"]) or 0, outcome)
+    await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+    return status_message(request, gettext("Invitation closed."))
 
 
 async def export_csv(request: Request) -> Response:
@@ -162,22 +163,47 @@ async def export_csv(request: Request) -> Response:
         views = await service.moderation_queue(session, event.id, reveal_anonymous=False)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "status", "votes", "also_asked", "starred", "question", "original", "asker",
-                     "municipality", "anonymous", "received", "on_air", "answered"])
+    writer.writerow(
+        [
+            "id",
+            "status",
+            "votes",
+            "also_asked",
+            "starred",
+            "question",
+            "original",
+            "asker",
+            "municipality",
+            "anonymous",
+            "received",
+            "on_air",
+            "answered",
+        ]
+    )
     for v in views:
         q = v.question
-        writer.writerow([q.id, q.status, v.votes, v.also_asked, int(q.starred), _safe(q.body),
-                         _safe(q.original_body), _safe(v.asker), _safe(v.place), int(q.anonymous),
-                         q.created_at.isoformat(timespec="seconds"),
-                         q.on_air_at.isoformat(timespec="seconds") if q.on_air_at else "",
-                         q.answered_at.isoformat(timespec="seconds") if q.answered_at else ""])
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers={
-        "content-disposition": f'attachment; filename="vragen-{event.slug}.csv"'})
-
-
-def _safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        writer.writerow(
+            [
+                q.id,
+                q.status,
+                v.votes,
+                v.also_asked,
+                int(q.starred),
+                spreadsheet_safe(q.body),
+                spreadsheet_safe(q.original_body),
+                spreadsheet_safe(v.asker),
+                spreadsheet_safe(v.place),
+                int(q.anonymous),
+                q.created_at.isoformat(timespec="seconds"),
+                q.on_air_at.isoformat(timespec="seconds") if q.on_air_at else "",
+                q.answered_at.isoformat(timespec="seconds") if q.answered_at else "",
+            ]
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="vragen-{event.slug}.csv"'},
+    )
 
 
 # --- page parts ----------------------------------------------------------------------------------------
@@ -208,8 +234,10 @@ async def moderator_part(request: Request, session, context: dict) -> dict:  # n
 
 
 async def presenter_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
-    return {**await fragments.on_air_context(request.app.state.db, context["event"].id),
-            "sections": [*context.get("sections", []), "questions/_on_air.html"]}
+    return {
+        **await fragments.on_air_context(request.app.state.db, context["event"].id),
+        "sections": [*context.get("sections", []), "questions/_on_air.html"],
+    }
 
 
 pages.contribute("participant", participant_part)
@@ -219,6 +247,7 @@ pages.contribute("presenter", presenter_part)
 
 def live_topics(view: str):  # noqa: ANN201
     """Topics this domain adds to each live view (the server decides; the client never asks)."""
+
     def participant(viewer) -> list[str]:  # noqa: ANN001
         event_id, participant_id = viewer.extra["event_id"], viewer.extra["participant_id"]
         return [service.public_topic(event_id), service.on_air_topic(event_id), service.personal_topic(participant_id)]

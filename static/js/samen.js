@@ -60,8 +60,29 @@
     });
   }
 
+  // My poll answers travel on my personal topic (#my-ballot); tick them in the open question's form.
+  function applyMyBallot() {
+    var holder = document.getElementById("my-ballot");
+    var form = document.querySelector("form.poll-form[data-question]");
+    if (!holder || !form || form.dataset.applied === holder.dataset.ballots) return;
+    var ballots = {};
+    try { ballots = JSON.parse(holder.dataset.ballots || "{}"); } catch (e) { return; }
+    var mine = ballots[form.dataset.question];
+    form.dataset.applied = holder.dataset.ballots;
+    if (!mine) return;
+    form.querySelectorAll("input[name=option]").forEach(function (input) {
+      input.checked = mine.options.indexOf(parseInt(input.value, 10)) !== -1;
+    });
+    form.querySelectorAll("input[name=value]").forEach(function (input) {
+      input.checked = String(mine.value) === input.value;
+    });
+    var text = form.querySelector("[name=text]");
+    if (text && document.activeElement !== text) text.value = mine.text || "";
+  }
+
   function refreshLists() {
     applyMyVotes();
+    applyMyBallot();
     document.querySelectorAll("select[data-sorts]").forEach(sortList);
     document.querySelectorAll("select[data-filters]").forEach(filterList);
   }

@@ -1,0 +1,268 @@
+"""Polls: open and close questions one at a time, store votes (one ballot per participant per question, enforced
+by the database), and count them from what is stored — never by adding one to what was last seen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.events.models import Event, Participant
+from app.events.service import InvalidInput, clean_text
+from app.i18n import N_
+from app.polls.models import Ballot, BallotChoice, HiddenWord, PollOption, PollQuestion
+from app.polls.words import WORD_MAX, counts_for_cloud, normalise
+
+TEXT_MAX = 300
+
+
+def question_topic(event_id: int) -> str:
+    """The open question itself (changes when the moderator opens or closes one)."""
+    return f"poll:{event_id}"
+
+
+def results_topic(event_id: int) -> str:
+    """Results as participants may see them (respecting each question's result mode)."""
+    return f"pollresults:{event_id}"
+
+
+def presenter_topic(event_id: int) -> str:
+    return f"pollpresenter:{event_id}"
+
+
+def control_topic(event_id: int) -> str:
+    return f"pollcontrol:{event_id}"
+
+
+def ballot_topic(event_id: int, participant_id: int) -> str:
+    return f"ballot:{event_id}:{participant_id}"
+
+
+def all_topics(event_id: int) -> list[str]:
+    return [question_topic(event_id), results_topic(event_id), presenter_topic(event_id), control_topic(event_id)]
+
+
+async def questions(session: AsyncSession, event_id: int) -> list[PollQuestion]:
+    return list(await session.scalars(
+        select(PollQuestion).where(PollQuestion.event_id == event_id).order_by(PollQuestion.position)))
+
+
+async def question_in_event(session: AsyncSession, event: Event, question_id: int | None) -> PollQuestion:
+    question = await session.get(PollQuestion, question_id) if question_id else None
+    if question is None or question.event_id != event.id:
+        raise InvalidInput({"question": N_("This poll question does not exist.")})
+    return question
+
+
+async def open_question(session: AsyncSession, event: Event, question_id: int | None) -> PollQuestion:
+    """Presenter-paced: opening one question closes whichever was open."""
+    question = await question_in_event(session, event, question_id)
+    now = utcnow()
+    await session.execute(
+        update(PollQuestion)
+        .where(PollQuestion.event_id == event.id, PollQuestion.status == "open", PollQuestion.id != question.id)
+        .values(status="closed", closed_at=now)
+    )
+    question.status, question.opened_at, question.closed_at = "open", now, None
+    return question
+
+
+async def close_question(session: AsyncSession, event: Event, question_id: int | None) -> PollQuestion:
+    question = await question_in_event(session, event, question_id)
+    if question.status != "open":
+        raise InvalidInput({"question": N_("This poll question is not open.")})
+    question.status, question.closed_at = "closed", utcnow()
+    return question
+
+
+@dataclass
+class VoteForm:
+    options: list[str] = field(default_factory=list)
+    value: str = ""
+    text: str = ""
+
+
+async def vote(session: AsyncSession, event: Event, participant: Participant, question_id: int | None,
+               form: VoteForm) -> Ballot:
+    """Store or change this participant's vote. Sending the same vote again changes nothing."""
+    question = await question_in_event(session, event, question_id)
+    if question.status != "open":
+        raise InvalidInput({"vote": N_("Voting on this question is closed.")})
+    option_ids: list[int] = []
+    value: int | None = None
+    text = ""
+    if question.kind in ("single", "multiple"):
+        valid = {o.id for o in question.options}
+        try:
+            option_ids = sorted({int(o) for o in form.options})
+        except ValueError:
+            option_ids = []
+        if not option_ids or not set(option_ids) <= valid:
+            raise InvalidInput({"vote": N_("Choose one of the answers.")})
+        if question.kind == "single" and len(option_ids) != 1:
+            raise InvalidInput({"vote": N_("Choose exactly one answer.")})
+        if question.kind == "multiple" and question.max_choices and len(option_ids) > question.max_choices:
+            raise InvalidInput({"vote": N_("You chose more answers than this question allows.")})
+    elif question.kind == "scale":
+        try:
+            value = int(form.value)
+        except ValueError:
+            value = None
+        if value is None or not (question.scale_min or 1) <= value <= (question.scale_max or 5):
+            raise InvalidInput({"vote": N_("Choose a value on the scale.")})
+    else:
+        limit = WORD_MAX if question.kind == "words" else TEXT_MAX
+        text = clean_text(form.text, limit)
+        if not text or (question.kind == "words" and not normalise(text)):
+            raise InvalidInput({"vote": N_("Please type your answer first.")})
+        if len(text) > limit:
+            raise InvalidInput({"vote": N_("Your answer is too long.")})
+
+    ballot = await _ballot(session, question.id, participant.id)
+    if question.kind in ("single", "multiple"):
+        # Replace the selection in this same transaction: never half of the old and half of the new.
+        await session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
+        session.add_all(BallotChoice(ballot_id=ballot.id, option_id=o) for o in option_ids)
+    elif question.kind == "scale":
+        ballot.value = value
+    else:
+        if text != ballot.text:
+            ballot.approved = False  # a changed open answer needs approval again
+        ballot.text, ballot.normalised = text, normalise(text) if question.kind == "words" else ""
+    ballot.updated_at = utcnow()
+    await session.flush()
+    return ballot
+
+
+async def _ballot(session: AsyncSession, question_id: int, participant_id: int) -> Ballot:
+    query = select(Ballot).where(Ballot.question_id == question_id, Ballot.participant_id == participant_id)
+    ballot = await session.scalar(query)
+    if ballot is not None:
+        return ballot
+    try:
+        async with session.begin_nested():
+            ballot = Ballot(question_id=question_id, participant_id=participant_id)
+            session.add(ballot)
+        return ballot
+    except IntegrityError:  # the same participant's concurrent request created it first: use that one
+        return (await session.scalar(query))  # type: ignore[return-value]
+
+
+# --- moderation of word and text answers ---------------------------------------------------------------
+
+
+async def hide_word(session: AsyncSession, event: Event, question_id: int | None, word: str, hidden: bool) -> None:
+    question = await question_in_event(session, event, question_id)
+    key = normalise(word)
+    if question.kind != "words" or not key:
+        raise InvalidInput({"word": N_("There is no such answer to hide.")})
+    existing = await session.get(HiddenWord, (question.id, key))
+    if hidden and existing is None:
+        session.add(HiddenWord(question_id=question.id, normalised=key))
+    elif not hidden and existing is not None:
+        await session.delete(existing)
+
+
+async def approve_text(session: AsyncSession, event: Event, ballot_id: int | None, approved: bool) -> Ballot:
+    ballot = await session.get(Ballot, ballot_id) if ballot_id else None
+    question = await session.get(PollQuestion, ballot.question_id) if ballot else None
+    if ballot is None or question is None or question.event_id != event.id or question.kind != "text":
+        raise InvalidInput({"answer": N_("This answer does not exist.")})
+    ballot.approved = approved
+    return ballot
+
+
+# --- counting ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    question: PollQuestion
+    voters: int
+    options: list[tuple[PollOption, int]] = field(default_factory=list)
+    scale: list[tuple[int, int]] = field(default_factory=list)
+    mean: float | None = None
+    words: list[tuple[str, int]] = field(default_factory=list)
+    hidden_words: list[tuple[str, int]] = field(default_factory=list)
+    answers: list[Ballot] = field(default_factory=list)  # open text: approved (all, for moderators)
+
+    def rows(self) -> list[tuple[str, int]]:
+        """Choices or scale values with their counts, for tables and exports."""
+        if self.options:
+            return [(option.label, count) for option, count in self.options]
+        return [(str(value), count) for value, count in self.scale]
+
+    def percent(self, count: int) -> int:
+        return round(100 * count / self.voters) if self.voters else 0
+
+
+async def tally(session: AsyncSession, question: PollQuestion, for_moderator: bool = False) -> Tally:
+    voters = await session.scalar(
+        select(func.count()).select_from(Ballot).where(Ballot.question_id == question.id)) or 0
+    result = Tally(question=question, voters=voters)
+    if question.kind in ("single", "multiple"):
+        counts = dict((await session.execute(
+            select(BallotChoice.option_id, func.count()).join(Ballot, Ballot.id == BallotChoice.ballot_id)
+            .where(Ballot.question_id == question.id).group_by(BallotChoice.option_id))).all())
+        result.options = [(o, counts.get(o.id, 0)) for o in question.options]
+    elif question.kind == "scale":
+        counts = dict((await session.execute(
+            select(Ballot.value, func.count()).where(Ballot.question_id == question.id, Ballot.value.is_not(None))
+            .group_by(Ballot.value))).all())
+        low, high = question.scale_min or 1, question.scale_max or 5
+        result.scale = [(v, counts.get(v, 0)) for v in range(low, high + 1)]
+        total = sum(counts.values())
+        result.mean = sum(v * n for v, n in counts.items()) / total if total else None
+    elif question.kind == "words":
+        counts = dict((await session.execute(
+            select(Ballot.normalised, func.count()).where(Ballot.question_id == question.id, Ballot.normalised != "")
+            .group_by(Ballot.normalised))).all())
+        hidden = set(await session.scalars(select(HiddenWord.normalised).where(HiddenWord.question_id == question.id)))
+        cloud = counts_for_cloud(counts)
+        ordered = sorted(cloud.items(), key=lambda item: (-item[1], item[0]))
+        result.words = [(w, n) for w, n in ordered if w not in hidden][:60]
+        result.hidden_words = [(w, n) for w, n in ordered if w in hidden]
+    else:
+        query = select(Ballot).where(Ballot.question_id == question.id, Ballot.text != "").order_by(Ballot.id)
+        if not for_moderator:
+            query = query.where(Ballot.approved.is_(True))
+        result.answers = list(await session.scalars(query))
+    return result
+
+
+async def my_ballots(session: AsyncSession, event_id: int, participant_id: int) -> dict[int, dict]:
+    """This participant's answers to every question of the event (for their own screen only)."""
+    ballots = list(await session.scalars(
+        select(Ballot).join(PollQuestion, PollQuestion.id == Ballot.question_id)
+        .where(PollQuestion.event_id == event_id, Ballot.participant_id == participant_id)))
+    choices: dict[int, list[int]] = {}
+    if ballots:
+        rows = await session.execute(select(BallotChoice.ballot_id, BallotChoice.option_id)
+                                     .where(BallotChoice.ballot_id.in_([b.id for b in ballots])))
+        for ballot_id, option_id in rows.all():
+            choices.setdefault(ballot_id, []).append(option_id)
+    return {b.question_id: {"options": sorted(choices.get(b.id, [])), "value": b.value, "text": b.text}
+            for b in ballots}
+
+
+def results_visible(question: PollQuestion, presenter: bool) -> bool:
+    """Who may see a question's results now: live, only after closing, or only on the presenter screen."""
+    if presenter:
+        return True
+    if question.results == "live":
+        return True
+    if question.results == "after_close":
+        return question.status == "closed"
+    return False
+
+
+def current(questions_: list[PollQuestion]) -> PollQuestion | None:
+    """The open question, or else the one closed most recently."""
+    open_ = [q for q in questions_ if q.status == "open"]
+    if open_:
+        return open_[0]
+    closed = [q for q in questions_ if q.status == "closed" and q.closed_at]
+    return max(closed, key=lambda q: q.closed_at) if closed else None

@@ -1,0 +1,30 @@
+"""Word-cloud answers: normalisation (case, spacing, accents) and a Dutch stop-word list."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+WORD_MAX = 40
+
+# Function words that say nothing on their own in a cloud (Dutch, with a few English ones people type).
+STOP_WORDS = frozenset("""
+aan al alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus een eens en er ge geen
+geweest haar had heb hebben heeft hem het hier hij hoe hun iemand iets ik in is ja je kan kon kunnen maar me meer
+men met mij mijn moet na naar niet niets nog nu of om omdat onder ons ook op over reeds te tegen toch toen tot u uit
+uw van veel voor want waren was wat we wel werd wezen wie wil worden wordt zal ze zei zelf zich zij zijn zo zonder
+zou the a an and or of to is it
+""".split())
+
+
+def normalise(text: str) -> str:
+    """'  Verbinding!! ' and 'verbínding' are the same answer: lower case, no accents, single spaces."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s-]", " ", text.lower())
+    return " ".join(text.split())
+
+
+def counts_for_cloud(counts: dict[str, int]) -> dict[str, int]:
+    """Drop answers made only of stop words."""
+    return {word: n for word, n in counts.items() if word and not all(part in STOP_WORDS for part in word.split())}

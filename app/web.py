@@ -1,0 +1,46 @@
+"""Small helpers every domain's routes share: the status-region answer and its error path, number parsing."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.events.service import InvalidInput
+from app.i18n import gettext
+from app.templating import templates
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def status_message(request: Request, message: str, status_code: int = 200, error: bool = False) -> Response:
+    """The text for the page's polite status region (the form swaps it in with innerHTML)."""
+    return templates.TemplateResponse(
+        request, "layout/_status.html", {"message": message, "error": error}, status_code=status_code
+    )
+
+
+def answers_with_status(endpoint: Endpoint) -> Endpoint:
+    """Bad input or a conflicting action: a clear, translated message in the status region, nothing written."""
+
+    @functools.wraps(endpoint)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except InvalidInput as invalid:
+            return status_message(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+
+    return wrapper
+
+
+def form_int(value: object) -> int | None:
+    """A positive id from a form or path, or None for anything else."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them in CSV exports."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
