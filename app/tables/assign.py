@@ -79,7 +79,7 @@ def pair(a: int, b: int) -> tuple[int, int]:
 def lower_bound(cities: Iterable[str | None], tables: int) -> int:
     """The fewest same-city pairs possible: each city spread as evenly as it can be over the tables."""
     total = 0
-    for city, n in Counter(c for c in cities if c).items():
+    for n in Counter(c for c in cities if c).values():
         q, r = divmod(n, tables)
         total += r * comb(q + 1, 2) + (tables - r) * comb(q, 2)
     return total
@@ -244,7 +244,7 @@ def quality(
     sizes = []
     topics = {t.id: t.topic for t in seating.tables}
     offered = {t.topic for t in seating.tables if t.topic}
-    for table_id, group in members.items():
+    for group in members.values():
         sizes.append(len(group))
         counts = Counter(p.city for p in group if p.city)
         same_city += sum(comb(n, 2) for n in counts.values())
