@@ -27,6 +27,8 @@ from app.live.socket import LiveViews, live_endpoint
 from app.polls import fragments as poll_fragments
 from app.polls import routes as poll_routes
 from app.questions import fragments as question_fragments
+from app.tables import fragments as table_fragments
+from app.tables import routes as table_routes
 from app.questions import routes as question_routes
 from app.security import GuardMiddleware, SessionMiddleware
 from app.templating import templates
@@ -87,6 +89,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         poll_fragments.register(hub, db)
         for view in ("participant", "presenter", "moderator", "organiser"):
             views.add_topics(view, poll_routes.live_topics(view))
+        table_fragments.register(hub, db)
+        for view in ("participant", "organiser", "presenter", "host"):
+            views.add_topics(view, table_routes.live_topics(view))
         app.state.db, app.state.hub, app.state.live_views = db, hub, views
         await hub.start()
         try:
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *question_routes.routes,
         *poll_routes.routes,
+        *table_routes.routes,
         *event_routes.routes,
     ]
     app = Starlette(

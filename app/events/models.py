@@ -71,6 +71,7 @@ class Participant(Base):
     organisation: Mapped[str] = mapped_column(String(80), default="")  # when the municipality is "other"
     role_title: Mapped[str] = mapped_column(String(80), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
+    topic: Mapped[str] = mapped_column(String(120), default="")  # preferred lunch-table topic, if offered
     invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     join_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

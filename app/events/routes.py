@@ -239,7 +239,7 @@ def role_viewer(view: str):  # noqa: ANN201
             link = await access.role_of(websocket, session, event, access.PAGE_ROLES[view])
         if link is None:
             return None
-        return Viewer(topics=topics(event.id), extra={"event_id": event.id, "link_id": link.id})
+        return Viewer(topics=topics(event.id), extra={"event_id": event.id, "link_id": link.id, "db": _db(websocket)})
 
     return authorise
 

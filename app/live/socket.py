@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -44,12 +45,12 @@ class LiveViews:
 
     def __init__(self) -> None:
         self.authorisers: dict[str, Authoriser] = {}
-        self.topic_sources: dict[str, list[Callable[[Viewer], list[str]]]] = {}
+        self.topic_sources: dict[str, list[Callable[[Viewer], object]]] = {}
 
     def view(self, name: str, authorise: Authoriser) -> None:
         self.authorisers[name] = authorise
 
-    def add_topics(self, name: str, source: Callable[[Viewer], list[str]]) -> None:
+    def add_topics(self, name: str, source: Callable[[Viewer], object]) -> None:
         """Another domain adds its topics to an existing view (e.g. questions to the participant page)."""
         self.topic_sources.setdefault(name, []).append(source)
 
@@ -61,7 +62,8 @@ class LiveViews:
         if viewer is None:
             return None
         for source in self.topic_sources.get(name, []):
-            viewer.topics.extend(source(viewer))
+            topics = source(viewer)
+            viewer.topics.extend(await topics if inspect.isawaitable(topics) else topics)
         viewer.topics = list(dict.fromkeys(viewer.topics))
         return viewer
 

@@ -1,0 +1,265 @@
+"""Lunch tables: make a seating with the engine, preview and publish it, seat late joiners, absorb no-shows,
+move people by hand, replace a host. The engine (assign.py) decides; this module reads and writes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.events.models import Event, Participant, RoleLink
+from app.events.service import InvalidInput, create_role_link
+from app.i18n import N_
+from app.tables import assign
+from app.tables.models import LunchTable, Seat, SeatingRound
+
+
+def seating_topic(event_id: int) -> str:
+    """The organiser's panel and the presenter's overview."""
+    return f"seating:{event_id}"
+
+
+def host_topic(table_id: int) -> str:
+    return f"tablehost:{table_id}"
+
+
+def card_topic(event_id: int, participant_id: int) -> str:
+    """A participant's own table card."""
+    return f"seat:{event_id}:{participant_id}"
+
+
+def overview_topic(event_id: int) -> str:
+    """The presenter's overview of all tables."""
+    return f"tables:{event_id}"
+
+
+def valid_video_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.netloc) and len(url) <= 500 and " " not in url
+
+
+async def tables(session: AsyncSession, event_id: int) -> list[LunchTable]:
+    return list(await session.scalars(select(LunchTable).where(LunchTable.event_id == event_id)
+                                      .order_by(LunchTable.id)))
+
+
+async def current_round(session: AsyncSession, event_id: int) -> SeatingRound | None:
+    return await session.scalar(select(SeatingRound).where(SeatingRound.event_id == event_id)
+                                .order_by(SeatingRound.number.desc()).limit(1))
+
+
+async def seats(session: AsyncSession, round_id: int) -> list[Seat]:
+    return list(await session.scalars(select(Seat).where(Seat.round_id == round_id)))
+
+
+def _engine_tables(rows: list[LunchTable]) -> list[assign.Table]:
+    return [assign.Table(id=t.id, capacity=t.capacity, topic=t.topic or None,
+                         host=assign.Person(id=-t.id, city=str(t.host_municipality_id) if t.host_municipality_id
+                                            else None) if t.host_name else None) for t in rows]
+
+
+def _engine_person(p: Participant) -> assign.Person:
+    return assign.Person(id=p.id, city=str(p.municipality_id) if p.municipality_id else (p.organisation or None),
+                         topic=p.topic or None)
+
+
+async def _people(session: AsyncSession, event_id: int) -> dict[int, Participant]:
+    return {p.id: p for p in await session.scalars(select(Participant).where(Participant.event_id == event_id))}
+
+
+async def _history(session: AsyncSession, event_id: int, before: int) -> dict[tuple[int, int], int]:
+    earlier = list(await session.scalars(select(SeatingRound).where(
+        SeatingRound.event_id == event_id, SeatingRound.number < before, SeatingRound.published_at.is_not(None))))
+    rounds = []
+    for r in earlier:
+        groups: dict[int, list[int]] = {}
+        for seat in await seats(session, r.id):
+            groups.setdefault(seat.table_id, []).append(seat.participant_id)
+        rounds.append(groups)
+    return assign.history_of(rounds)
+
+
+@dataclass
+class Overview:
+    round: SeatingRound | None
+    tables: list[LunchTable]
+    members: dict[int, list[tuple[Participant, Seat]]]
+    quality: dict
+    baseline: dict
+
+
+async def make_seating(session: AsyncSession, event: Event, seed: int, new_round: bool = False) -> SeatingRound:
+    """Preview a seating (participants do not see it until it is published). Locked seats stay."""
+    rows = await tables(session, event.id)
+    if not rows:
+        raise InvalidInput({"tables": N_("This event has no lunch tables yet.")})
+    latest = await current_round(session, event.id)
+    if latest is None or (new_round and latest.published_at is not None):
+        latest = SeatingRound(event_id=event.id, number=(latest.number + 1) if latest else 1, seed=seed)
+        session.add(latest)
+        await session.flush()
+    elif latest.published_at is not None:
+        raise InvalidInput({"round": N_("This seating is already published. Start a new round to seat everyone "
+                                        "again, or move people by hand.")})
+    people = await _people(session, event.id)
+    locked = {s.participant_id: s.table_id for s in await seats(session, latest.id) if s.locked}
+    await session.execute(delete(Seat).where(Seat.round_id == latest.id, Seat.locked.is_(False)))
+    engine_tables = _engine_tables(rows)
+    guests = [_engine_person(p) for p in people.values()]
+    history = await _history(session, event.id, latest.number)
+    started = utcnow()
+    seating = assign.assign(engine_tables, guests, history=history, locked=locked, seed=seed)
+    seconds = (utcnow() - started).total_seconds()
+    for person_id, table_id in seating.seats.items():
+        if person_id not in locked:
+            session.add(Seat(round_id=latest.id, participant_id=person_id, table_id=table_id))
+    everyone = {g.id: g for g in guests} | {t.host.id: t.host for t in engine_tables if t.host}
+    quality = assign.quality(seating, everyone, history)
+    quality.seconds = round(seconds, 3)
+    baseline = assign.quality(assign.shuffle(engine_tables, guests, seed=seed), everyone, history)
+    latest.seed = seed
+    latest.quality = json.dumps(asdict(quality) | {"optimal": quality.optimal})
+    latest.baseline = json.dumps(asdict(baseline) | {"optimal": baseline.optimal})
+    await session.flush()
+    return latest
+
+
+async def publish(session: AsyncSession, event: Event) -> SeatingRound:
+    latest = await current_round(session, event.id)
+    if latest is None:
+        raise InvalidInput({"round": N_("Make a seating first.")})
+    latest.published_at = latest.published_at or utcnow()
+    return latest
+
+
+async def published_seat(session: AsyncSession, event_id: int, participant_id: int) -> tuple[Seat, LunchTable] | None:
+    latest = await current_round(session, event_id)
+    if latest is None or latest.published_at is None:
+        return None
+    seat = await session.scalar(select(Seat).where(Seat.round_id == latest.id, Seat.participant_id == participant_id))
+    if seat is None:
+        return None
+    return seat, await session.get(LunchTable, seat.table_id)  # type: ignore[return-value]
+
+
+async def seat_late_joiner(session: AsyncSession, event_id: int, participant: Participant) -> Seat | None:
+    """Someone who joined after publication gets a seat at once; nobody else moves."""
+    latest = await current_round(session, event_id)
+    if latest is None or latest.published_at is None:
+        return None
+    existing = await session.scalar(select(Seat).where(Seat.round_id == latest.id,
+                                                        Seat.participant_id == participant.id))
+    if existing is not None:
+        return existing
+    rows = await tables(session, event_id)
+    people = await _people(session, event_id)
+    current = await seats(session, latest.id)
+    seating = assign.Seating(tables=_engine_tables(rows), seats={s.participant_id: s.table_id for s in current})
+    everyone = {pid: _engine_person(p) for pid, p in people.items()}
+    table_id = assign.seat_late(seating, everyone, _engine_person(participant),
+                                await _history(session, event_id, latest.number))
+    seat = Seat(round_id=latest.id, participant_id=participant.id, table_id=table_id)
+    session.add(seat)
+    await session.flush()
+    return seat
+
+
+async def rebalance(session: AsyncSession, event: Event, present: set[int]) -> list[tuple[int, int, int]]:
+    """Absorb no-shows: nothing while the spread is within 2; then the fewest moves, preferring people who have
+    not opened their table link yet."""
+    latest = await current_round(session, event.id)
+    if latest is None:
+        raise InvalidInput({"round": N_("Make a seating first.")})
+    rows = await tables(session, event.id)
+    people = await _people(session, event.id)
+    current = {s.participant_id: s for s in await seats(session, latest.id)}
+    seating = assign.Seating(tables=_engine_tables(rows), seats={p: s.table_id for p, s in current.items()})
+    moves = assign.rebalance(
+        seating, {pid: _engine_person(p) for pid, p in people.items()}, present,
+        fixed={p for p, s in current.items() if s.locked},
+        not_opened={p for p, s in current.items() if s.opened_at is None},
+        history=await _history(session, event.id, latest.number),
+    )
+    now = utcnow()
+    for person_id, _old, new in moves:
+        current[person_id].table_id, current[person_id].moved_at = new, now
+    return moves
+
+
+async def move(session: AsyncSession, event: Event, participant_id: int | None, table_id: int | None,
+               lock: bool) -> tuple[Seat, int]:
+    """The organiser moves someone by hand (and may lock them there). Returns the seat and the old table."""
+    latest = await current_round(session, event.id)
+    table = await session.get(LunchTable, table_id) if table_id else None
+    if latest is None or table is None or table.event_id != event.id:
+        raise InvalidInput({"table": N_("Choose a table of this event.")})
+    seat = await session.scalar(select(Seat).where(Seat.round_id == latest.id, Seat.participant_id == participant_id))
+    if seat is None:
+        participant = await session.get(Participant, participant_id) if participant_id else None
+        if participant is None or participant.event_id != event.id:
+            raise InvalidInput({"participant": N_("This participant is not part of this event.")})
+        seat = Seat(round_id=latest.id, participant_id=participant.id, table_id=table.id)
+        session.add(seat)
+        old = table.id
+    else:
+        old = seat.table_id
+    seat.table_id, seat.locked, seat.moved_at = table.id, lock, utcnow()
+    await session.flush()
+    return seat, old
+
+
+async def replace_host(session: AsyncSession, event: Event, table_id: int | None, name: str,
+                       municipality_id: int | None, valid_days: int) -> tuple[LunchTable, str]:
+    """A host who did not show up is replaced: the old host link stops working, the new host gets a new one."""
+    table = await session.get(LunchTable, table_id) if table_id else None
+    if table is None or table.event_id != event.id:
+        raise InvalidInput({"table": N_("Choose a table of this event.")})
+    if not name:
+        raise InvalidInput({"name": N_("Please fill in the new host's name.")})
+    if table.host_link_id:
+        old = await session.get(RoleLink, table.host_link_id)
+        if old is not None:
+            old.revoked_at = utcnow()
+    link, token = await create_role_link(session, event, "host", name, valid_days)
+    table.host_link_id, table.host_name, table.host_municipality_id = link.id, name, municipality_id
+    return table, token
+
+
+async def record_opened(session: AsyncSession, event_id: int, participant_id: int) -> LunchTable | None:
+    found = await published_seat(session, event_id, participant_id)
+    if found is None:
+        return None
+    seat, table = found
+    seat.opened_at = seat.opened_at or utcnow()
+    return table
+
+
+async def overview(session: AsyncSession, event_id: int) -> Overview:
+    latest = await current_round(session, event_id)
+    rows = await tables(session, event_id)
+    members: dict[int, list[tuple[Participant, Seat]]] = {t.id: [] for t in rows}
+    if latest is not None:
+        people = await _people(session, event_id)
+        for seat in await seats(session, latest.id):
+            if seat.participant_id in people and seat.table_id in members:
+                members[seat.table_id].append((people[seat.participant_id], seat))
+        for group in members.values():
+            group.sort(key=lambda item: item[0].name)
+    return Overview(round=latest, tables=rows, members=members,
+                    quality=json.loads(latest.quality) if latest else {},
+                    baseline=json.loads(latest.baseline) if latest else {})
+
+
+async def table_of_host(session: AsyncSession, link: RoleLink) -> LunchTable | None:
+    return await session.scalar(select(LunchTable).where(LunchTable.host_link_id == link.id))
+
+
+async def set_topic(session: AsyncSession, event: Event, participant: Participant, topic: str) -> None:
+    offered = {t.topic for t in await tables(session, event.id) if t.topic}
+    if topic and topic not in offered:
+        raise InvalidInput({"topic": N_("Choose one of the topics offered.")})
+    participant.topic = topic
