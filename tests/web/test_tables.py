@@ -1,0 +1,150 @@
+"""The lunch over HTTP and WebSocket: preview and publish, what each role sees, late joiners, moves and locks,
+host replacement, the table link, topic preferences, and role boundaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SLUG, query, sign_in, text_of
+from tests.web.test_live import receive_until
+
+ORGANISER, ERIK, FATIMA = "organiser:Secretariaat G40", "participant:Erik van Dijk", "participant:Fatima Bouzid"
+HOST = "host:Annemiek de Vries"
+
+
+@pytest.fixture
+def people(demo, browser):  # noqa: ANN001, ANN201
+    signed = {}
+    for key in (ORGANISER, ERIK, FATIMA, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm"):
+        signed[key] = browser()
+        sign_in(signed[key], demo[key])
+    return signed
+
+
+def seating(people, action: str, **extra):  # noqa: ANN001, ANN201
+    return people[ORGANISER].post(f"/e/{SLUG}/tables/seating", {"action": action, **extra})
+
+
+def table_of(settings, name: str) -> int:  # noqa: ANN001
+    return query(settings, "SELECT s.table_id FROM seat s JOIN participant p ON p.id = s.participant_id "
+                           "WHERE p.name = :n", n=name)[0][0]
+
+
+def test_preview_is_invisible_until_published(settings, people):  # noqa: ANN001
+    assert seating(people, "preview", seed="4").status_code == 200
+    assert query(settings, "SELECT COUNT(*) FROM seat")[0][0] == 24  # every participant, hosts are fixed
+    sizes = [n for (n,) in query(settings, "SELECT COUNT(*) FROM seat GROUP BY table_id")]
+    assert max(sizes) - min(sizes) <= 1
+    assert "zodra de organisator" in text_of(people[ERIK].get(f"/e/{SLUG}").text).lower() or \
+        "tafelindeling" in text_of(people[ERIK].get(f"/e/{SLUG}").text).lower()
+    assert 'id="table-card"' in people[ERIK].get(f"/e/{SLUG}").text
+    assert "/table/open" not in people[ERIK].get(f"/e/{SLUG}").text
+    panel = people[ORGANISER].get(f"/e/{SLUG}/organiser").text
+    assert 'id="seating-panel"' in panel
+
+
+def test_publish_shows_each_participant_their_table_live(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    with people[ERIK].websocket(f"/ws/participant/{SLUG}") as ws, people[HOST].websocket(f"/ws/host/{SLUG}") as host_ws:
+        receive_until(ws, 'id="table-card"')
+        receive_until(host_ws, 'id="guest-list"')
+        assert seating(people, "publish").status_code == 200
+        card = receive_until(ws, "/table/open")
+        receive_until(host_ws, 'id="guest-list"')
+    table_id = table_of(settings, "Erik van Dijk")
+    table_name = query(settings, "SELECT name FROM lunch_table WHERE id = :t", t=table_id)[0][0]
+    assert table_name in card
+    mates = [n for (n,) in query(settings, "SELECT p.name FROM seat s JOIN participant p ON p.id = s.participant_id "
+                                            "WHERE s.table_id = :t AND p.name != 'Erik van Dijk'", t=table_id)]
+    assert all(m in card for m in mates)
+
+
+def test_quality_is_shown_with_the_lower_bound_and_a_shuffle(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="2")
+    panel = text_of(people[ORGANISER].get(f"/e/{SLUG}/organiser").text)
+    assert "optimaal" in panel.lower()
+    quality = query(settings, "SELECT quality, baseline FROM seating_round")[0]
+    assert '"same_city_pairs": 0' in quality[0] and '"lower_bound": 0' in quality[0]
+
+
+def test_late_joiner_is_seated_without_moving_anyone(settings, people, browser):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    seating(people, "publish")
+    before = dict(query(settings, "SELECT participant_id, table_id FROM seat"))
+    late = browser()
+    municipality = query(settings, "SELECT id FROM municipality WHERE name = 'Zwolle'")[0][0]
+    late.post("/join", {"code": "G40DEC", "name": "Laat Binnen", "municipality": str(municipality), "join_key": "l" * 32})
+    page = late.get(f"/e/{SLUG}").text
+    assert "/table/open" in page
+    after = dict(query(settings, "SELECT participant_id, table_id FROM seat"))
+    assert {p: t for p, t in after.items() if p in before} == before
+    sizes = [n for (n,) in query(settings, "SELECT COUNT(*) FROM seat GROUP BY table_id")]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_organiser_moves_and_locks_and_a_new_preview_keeps_the_lock(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    erik = query(settings, "SELECT id FROM participant WHERE name = 'Erik van Dijk'")[0][0]
+    target = [t for (t,) in query(settings, "SELECT id FROM lunch_table") if t != table_of(settings, "Erik van Dijk")][0]
+    response = people[ORGANISER].post(f"/e/{SLUG}/tables/move", {"participant": str(erik), "table": str(target),
+                                                                  "lock": "1"})
+    assert response.status_code == 200
+    for seed in ("5", "6", "7"):
+        seating(people, "preview", seed=seed)
+        assert table_of(settings, "Erik van Dijk") == target
+    assert query(settings, "SELECT locked FROM seat WHERE participant_id = :p", p=erik) == [(1,)]
+
+
+def test_bad_moves_are_refused(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    assert people[ORGANISER].post(f"/e/{SLUG}/tables/move", {"participant": "1", "table": "99999"}).status_code == 422
+    assert seating(people, "explode").status_code == 422
+
+
+def test_replacing_a_host_revokes_the_old_link(settings, people, demo, browser):  # noqa: ANN001
+    table = query(settings, "SELECT id FROM lunch_table WHERE host_name = 'Annemiek de Vries'")[0][0]
+    response = people[ORGANISER].post(f"/e/{SLUG}/tables/{table}/host", {"name": "Nieuwe Host"})
+    assert response.status_code == 200
+    assert people[HOST].get(f"/e/{SLUG}/host").status_code == 403  # the old host is out at once
+    new_link = response.text.split("/r/")[1].split("<")[0].strip()
+    newcomer = browser()
+    assert sign_in(newcomer, f"/r/{new_link}") == f"/e/{SLUG}/host"
+    assert "Tafel Stad en regio" in newcomer.get(f"/e/{SLUG}/host").text
+
+
+def test_table_link_is_recorded_for_the_host(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    assert people[ERIK].get(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 404  # not published
+    seating(people, "publish")
+    response = people[ERIK].get(f"/e/{SLUG}/table/open", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("https://")
+    assert query(settings, "SELECT COUNT(*) FROM seat WHERE opened_at IS NOT NULL") == [(1,)]
+
+
+def test_topic_preference(settings, people):  # noqa: ANN001
+    assert people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Eén overheid"}).status_code == 200
+    assert query(settings, "SELECT topic FROM participant WHERE name = 'Erik van Dijk'") == [("Eén overheid",)]
+    assert people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Iets anders"}).status_code == 422
+
+
+@pytest.mark.parametrize("who", [ERIK, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm", None])
+def test_only_the_organiser_seats_people(settings, people, browser, who):  # noqa: ANN001
+    actor = people[who] if who else browser()
+    assert actor.post(f"/e/{SLUG}/tables/seating", {"action": "preview"}).status_code == 403
+    assert actor.post(f"/e/{SLUG}/tables/move", {"participant": "1", "table": "1"}).status_code == 403
+    assert actor.post(f"/e/{SLUG}/tables/1/host", {"name": "X"}).status_code == 403
+    assert query(settings, "SELECT COUNT(*) FROM seat") == [(0,)]
+
+
+def test_host_sees_only_their_own_guests(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    seating(people, "publish")
+    host_table = query(settings, "SELECT id FROM lunch_table WHERE host_name = 'Annemiek de Vries'")[0][0]
+    mine = {n for (n,) in query(settings, "SELECT p.name FROM seat s JOIN participant p ON p.id = s.participant_id "
+                                           "WHERE s.table_id = :t", t=host_table)}
+    others = {n for (n,) in query(settings, "SELECT p.name FROM seat s JOIN participant p ON p.id = s.participant_id "
+                                             "WHERE s.table_id != :t", t=host_table)}
+    page = people[HOST].get(f"/e/{SLUG}/host").text
+    guest_list = page.split('id="guest-list"')[1]
+    assert all(n in guest_list for n in mine)
+    assert not any(n in guest_list for n in others)
