@@ -27,10 +27,10 @@ from app.live.socket import LiveViews, live_endpoint
 from app.polls import fragments as poll_fragments
 from app.polls import routes as poll_routes
 from app.questions import fragments as question_fragments
-from app.tables import fragments as table_fragments
-from app.tables import routes as table_routes
 from app.questions import routes as question_routes
 from app.security import GuardMiddleware, SessionMiddleware
+from app.tables import fragments as table_fragments
+from app.tables import routes as table_routes
 from app.templating import templates
 
 log = logging.getLogger("samen")
