@@ -91,6 +91,22 @@ async def replace_host(request: Request) -> Response:
                                            link=link))
 
 
+@answers_with_status
+async def save_table(request: Request) -> Response:
+    event, _link = await _event(request, ORGANISER)
+    data = await request.form()
+    form = service.TableForm(**{field: str(data.get(field, "")) for field in service.TableForm.__dataclass_fields__})
+    table_id = form_int(request.path_params.get("table_id"))
+    async with request.app.state.db.write() as session:
+        table, token = await service.save_table(session, event, form, table_id, request.app.state.settings.role_link_days)
+    await _announce(request, event.id, {table.id}, set())
+    if token:
+        link = f"{request.app.state.settings.base_url}/r/{token}"
+        return status_message(request, gettext("Table saved. Send this link to its host (shown only now): %(link)s",
+                                               link=link))
+    return status_message(request, gettext("Table saved."))
+
+
 async def open_table(request: Request) -> Response:
     """The participant's big button: record that they opened the table, then go to the video meeting."""
     event, participant = await _event(request, None)
@@ -175,6 +191,8 @@ routes = [
     Route("/e/{slug}/tables/seating", seating, methods=["POST"]),
     Route("/e/{slug}/tables/move", move, methods=["POST"]),
     Route("/e/{slug}/tables/{table_id}/host", replace_host, methods=["POST"]),
+    Route("/e/{slug}/tables/new", save_table, methods=["POST"]),
+    Route("/e/{slug}/tables/{table_id}/edit", save_table, methods=["POST"]),
     Route("/e/{slug}/table/open", open_table),
     Route("/e/{slug}/table/topic", choose_topic, methods=["POST"]),
 ]

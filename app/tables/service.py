@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.events.models import Event, Participant, RoleLink
-from app.events.service import InvalidInput, create_role_link
+from app.events.service import InvalidInput, clean_text, create_role_link
 from app.i18n import N_
 from app.tables import assign
 from app.tables.models import LunchTable, Seat, SeatingRound
@@ -90,6 +90,7 @@ class Overview:
     members: dict[int, list[tuple[Participant, Seat]]]
     quality: dict
     baseline: dict
+    moved: int = 0
 
 
 async def make_seating(session: AsyncSession, event: Event, seed: int, new_round: bool = False) -> SeatingRound:
@@ -229,6 +230,48 @@ async def replace_host(session: AsyncSession, event: Event, table_id: int | None
     return table, token
 
 
+@dataclass
+class TableForm:
+    name: str
+    capacity: str
+    video_url: str
+    topic: str
+    host_name: str
+    host_municipality: str
+
+
+async def save_table(session: AsyncSession, event: Event, form: TableForm, table_id: int | None,
+                     valid_days: int) -> tuple[LunchTable, str | None]:
+    """Add a table (with a host link for its host) or change one. Returns the table and a new host token."""
+    errors: dict[str, str] = {}
+    name = clean_text(form.name)
+    if not name:
+        errors["name"] = N_("Please give the table a name.")
+    capacity = int(form.capacity) if form.capacity.isdigit() else 0
+    if not 2 <= capacity <= 50:
+        errors["capacity"] = N_("The capacity must be a number from 2 to 50.")
+    video_url = form.video_url.strip()
+    if video_url and not valid_video_url(video_url):
+        errors["video_url"] = N_("The video link must be a complete https:// address (Teams, Zoom, Jitsi, ...).")
+    municipality = int(form.host_municipality) if form.host_municipality.isdigit() else None
+    if errors:
+        raise InvalidInput(errors)
+    table = await session.get(LunchTable, table_id) if table_id else None
+    if table_id and (table is None or table.event_id != event.id):
+        raise InvalidInput({"table": N_("Choose a table of this event.")})
+    token = None
+    if table is None:
+        table = LunchTable(event_id=event.id)
+        session.add(table)
+    table.name, table.capacity, table.video_url, table.topic = name, capacity, video_url, clean_text(form.topic, 120)
+    host_name = clean_text(form.host_name)
+    if host_name and host_name != table.host_name:
+        await session.flush()
+        table, token = await replace_host(session, event, table.id, host_name, municipality, valid_days)
+    await session.flush()
+    return table, token
+
+
 async def record_opened(session: AsyncSession, event_id: int, participant_id: int) -> LunchTable | None:
     found = await published_seat(session, event_id, participant_id)
     if found is None:
@@ -249,7 +292,8 @@ async def overview(session: AsyncSession, event_id: int) -> Overview:
                 members[seat.table_id].append((people[seat.participant_id], seat))
         for group in members.values():
             group.sort(key=lambda item: item[0].name)
-    return Overview(round=latest, tables=rows, members=members,
+    moved = sum(1 for group in members.values() for _p, seat in group if seat.moved_at)
+    return Overview(round=latest, tables=rows, members=members, moved=moved,
                     quality=json.loads(latest.quality) if latest else {},
                     baseline=json.loads(latest.baseline) if latest else {})
 

@@ -148,3 +148,22 @@ def test_host_sees_only_their_own_guests(settings, people):  # noqa: ANN001
     guest_list = page.split('id="guest-list"')[1]
     assert all(n in guest_list for n in mine)
     assert not any(n in guest_list for n in others)
+
+
+def test_organiser_adds_a_table_with_a_host_link_and_validates_the_video_link(settings, people, browser):  # noqa: ANN001
+    bad = people[ORGANISER].post(f"/e/{SLUG}/tables/new", {"name": "Tafel Zeven", "capacity": "8",
+                                                           "video_url": "javascript:alert(1)", "host_name": "Hanna"})
+    assert bad.status_code == 422 and "https://" in bad.text
+    assert query(settings, "SELECT COUNT(*) FROM lunch_table") == [(6,)]
+    ok = people[ORGANISER].post(f"/e/{SLUG}/tables/new", {"name": "Tafel Zeven", "capacity": "8",
+                                                          "video_url": "https://meet.jit.si/g40-zeven",
+                                                          "topic": "Digitaal", "host_name": "Hanna"})
+    assert ok.status_code == 200
+    token = ok.text.split("/r/")[1].split("<")[0].strip()
+    host = browser()
+    assert sign_in(host, f"/r/{token}") == f"/e/{SLUG}/host"
+    assert "Tafel Zeven" in host.get(f"/e/{SLUG}/host").text
+    table = query(settings, "SELECT id FROM lunch_table WHERE name = 'Tafel Zeven'")[0][0]
+    edit = people[ORGANISER].post(f"/e/{SLUG}/tables/{table}/edit", {"name": "Tafel 7", "capacity": "1"})
+    assert edit.status_code == 422
+    assert query(settings, "SELECT name FROM lunch_table WHERE id = :t", t=table) == [("Tafel Zeven",)]
