@@ -1,0 +1,62 @@
+"""Seating engine benchmark: quality against the proven lower bound and a random shuffle, and time, at the sizes
+the lunch-tables brief names. Run on purpose: `python -m bench.seating`.
+
+The baseline measured in the same run is the random shuffle a video tool would do; times are reported with the
+shuffle's time beside them so the ratio, not the absolute figure (machines here are shared and noisy), counts."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from app.tables.assign import Person, Table, assign, history_of, quality, shuffle
+
+CASES = [(130, 13, 40), (600, 60, 40), (2000, 200, 40)]
+
+
+def make(n_people: int, n_tables: int, n_cities: int, seed: int):  # noqa: ANN201
+    rng = random.Random(seed)
+    cities = [f"c{i}" for i in range(n_cities)]
+    weights = [1 / (i + 1) for i in range(n_cities)]  # a few big cities, many small ones
+
+    def pick() -> str:
+        return rng.choices(cities, weights)[0]
+
+    tables = [Table(id=10_000 + i, capacity=20, host=Person(id=20_000 + i, city=pick()), topic=f"t{i % 4}")
+              for i in range(n_tables)]
+    guests = [Person(id=i, city=pick(), topic=rng.choice([None, "t0", "t1", "t2", "t3"]))
+              for i in range(n_people - n_tables)]
+    return tables, guests, {g.id: g for g in guests} | {t.host.id: t.host for t in tables}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print("| people / tables | lower bound | Samen same-city pairs | shuffle | spread | topics met | "
+          "2nd-round repeats (with / without memory) | Samen time (median) | shuffle time | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n_people, n_tables, n_cities in CASES:
+        times, shuffle_times = [], []
+        for run in range(args.runs):
+            tables, guests, people = make(n_people, n_tables, n_cities, seed=run)
+            started = time.perf_counter()
+            seating = assign(tables, guests, seed=run)
+            times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            shuffled = shuffle(tables, guests, seed=run)
+            shuffle_times.append(time.perf_counter() - started)
+        q, s = quality(seating, people), quality(shuffled, people)
+        met = history_of([{t: [p.id for p in g] for t, g in seating.members(people).items()}])
+        second = quality(assign(tables, guests, history=met, seed=99), people, met).repeated_pairs
+        without = quality(assign(tables, guests, seed=99), people, met).repeated_pairs
+        t, ts = statistics.median(times), statistics.median(shuffle_times)
+        print(f"| {n_people} / {n_tables} | {q.lower_bound} | {q.same_city_pairs}{' (optimal)' if q.optimal else ''} | "
+              f"{s.same_city_pairs} | {q.size_spread} | {q.topic_met}/{q.topic_wanted} | {second} / {without} | "
+              f"{t * 1000:.0f} ms | {ts * 1000:.1f} ms | {t / ts:.0f}x |")
+
+
+if __name__ == "__main__":
+    main()
