@@ -1,0 +1,100 @@
+"""The seating engine against an exact solver on small cases: scipy's HiGHS MILP finds the true minimum of
+same-city pairs under the same rules (hosts fixed, balanced sizes), and the engine must reach it."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from app.tables.assign import Person, Table, assign, quality
+
+
+def exact_minimum(tables: list[Table], guests: list[Person]) -> int:
+    """Minimum same-city pairs over all balanced seatings, by MILP.
+
+    z[c,t,k] = 1 when table t has at least k guests of city c; with h hosts of c at t, the k-th guest adds
+    (h + k - 1) pairs (convex, so the ordering z[c,t,k] >= z[c,t,k+1] comes for free at the optimum but is
+    stated anyway). b[t] = 1 when table t takes one of the r larger sizes."""
+    cities = sorted({g.city for g in guests} | {t.host.city for t in tables if t.host})
+    n_t, total = len(tables), len(guests) + sum(1 for t in tables if t.host)
+    base, r = divmod(total, n_t)
+    guests_of = {c: sum(1 for g in guests if g.city == c) for c in cities}
+    hosts = {(c, i): int(bool(t.host and t.host.city == c)) for c in cities for i, t in enumerate(tables)}
+    k_max = {c: guests_of[c] for c in cities}
+    index: dict[tuple, int] = {}
+    for c in cities:
+        for i in range(n_t):
+            for k in range(1, k_max[c] + 1):
+                index[(c, i, k)] = len(index)
+    b0 = len(index)
+    n_vars = b0 + n_t
+    cost = np.zeros(n_vars)
+    for (c, i, k), j in index.items():
+        cost[j] = hosts[(c, i)] + k - 1
+    rows, lo, hi = [], [], []
+
+    def row() -> np.ndarray:
+        return np.zeros(n_vars)
+
+    for c in cities:  # every guest of c is seated
+        a = row()
+        for i in range(n_t):
+            for k in range(1, k_max[c] + 1):
+                a[index[(c, i, k)]] = 1
+        rows.append(a), lo.append(guests_of[c]), hi.append(guests_of[c])
+    for i, t in enumerate(tables):  # table size = base + b[t], hosts included
+        a = row()
+        for c in cities:
+            for k in range(1, k_max[c] + 1):
+                a[index[(c, i, k)]] = 1
+        a[b0 + i] = -1
+        fixed = base - (1 if t.host else 0)
+        rows.append(a), lo.append(fixed), hi.append(fixed)
+    a = row()
+    a[b0:] = 1
+    rows.append(a), lo.append(r), hi.append(r)
+    for c in cities:  # ordering
+        for i in range(n_t):
+            for k in range(1, k_max[c]):
+                a = row()
+                a[index[(c, i, k)]], a[index[(c, i, k + 1)]] = 1, -1
+                rows.append(a), lo.append(0), hi.append(np.inf)
+    result = milp(cost, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=np.ones(n_vars),
+                  bounds=Bounds(0, 1))
+    assert result.success, result.message
+    host_pairs = sum(h * (h - 1) // 2 for (c, i), h in hosts.items())  # at most one host per table: 0
+    return int(round(result.fun)) + host_pairs
+
+
+def small_case(seed: int, n_tables: int, n_guests: int, n_cities: int, hosts: bool):  # noqa: ANN201
+    rng = random.Random(seed)
+    weights = [1 / (i + 1) for i in range(n_cities)]
+    cities = [f"c{i}" for i in range(n_cities)]
+    tables = [Table(id=i, capacity=20, host=Person(id=1000 + i, city=rng.choices(cities, weights)[0]) if hosts else None)
+              for i in range(n_tables)]
+    guests = [Person(id=i, city=rng.choices(cities, weights)[0]) for i in range(n_guests)]
+    return tables, guests
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_engine_reaches_the_exact_minimum_on_small_cases(seed):  # noqa: ANN001
+    tables, guests = small_case(seed, n_tables=3 + seed % 3, n_guests=14 + 2 * seed, n_cities=4 + seed % 3, hosts=True)
+    people = {g.id: g for g in guests} | {t.host.id: t.host for t in tables if t.host}
+    got = quality(assign(tables, guests, seed=seed), people).same_city_pairs
+    assert got == exact_minimum(tables, guests)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n_tables=st.integers(2, 4), n_guests=st.integers(2, 16),
+       n_cities=st.integers(1, 5), hosts=st.booleans())
+def test_engine_matches_the_exact_solver(seed, n_tables, n_guests, n_cities, hosts):  # noqa: ANN001
+    tables, guests = small_case(seed, n_tables, n_guests, n_cities, hosts)
+    people = {g.id: g for g in guests} | {t.host.id: t.host for t in tables if t.host}
+    seating = assign(tables, guests, seed=seed)
+    assert quality(seating, people).same_city_pairs == exact_minimum(tables, guests)
+    assert all(seating.seats[g.id] in {t.id for t in tables} for g in guests)  # hosts stay; guests seated once
