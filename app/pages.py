@@ -13,16 +13,18 @@ from starlette.requests import Request
 
 ContextProvider = Callable[[Request, AsyncSession, dict[str, Any]], Awaitable[dict[str, Any]]]
 
-_providers: dict[str, list[ContextProvider]] = {}
+_providers: dict[str, list[tuple[int, ContextProvider]]] = {}
 
 
-def contribute(view: str, provider: ContextProvider) -> None:
-    _providers.setdefault(view, []).append(provider)
+def contribute(view: str, provider: ContextProvider, order: int) -> None:
+    """Add a domain's part to a page; `order` places its sections (the programme's order: debate, poll, lunch)."""
+    _providers.setdefault(view, []).append((order, provider))
+    _providers[view].sort(key=lambda item: item[0])
 
 
 async def page_context(view: str, request: Request, session: AsyncSession, base: dict[str, Any]) -> dict[str, Any]:
     context = dict(base)
-    for provider in _providers.get(view, []):
+    for _order, provider in _providers.get(view, []):
         # What the page itself established (the event with its programme, who is asking) is not overridden.
         context.update({k: v for k, v in (await provider(request, session, context)).items() if k not in base})
     return context

@@ -151,10 +151,10 @@ async def control_part(request: Request, session, context: dict) -> dict:  # noq
     }
 
 
-pages.contribute("participant", participant_part)
-pages.contribute("presenter", presenter_part)
-pages.contribute("moderator", control_part)
-pages.contribute("organiser", control_part)
+pages.contribute("participant", participant_part, order=2)
+pages.contribute("presenter", presenter_part, order=2)
+pages.contribute("moderator", control_part, order=2)
+pages.contribute("organiser", control_part, order=2)
 
 
 def live_topics(view: str):  # noqa: ANN201

@@ -240,9 +240,9 @@ async def presenter_part(request: Request, session, context: dict) -> dict:  # n
     }
 
 
-pages.contribute("participant", participant_part)
-pages.contribute("moderator", moderator_part)
-pages.contribute("presenter", presenter_part)
+pages.contribute("participant", participant_part, order=1)
+pages.contribute("moderator", moderator_part, order=1)
+pages.contribute("presenter", presenter_part, order=1)
 
 
 def live_topics(view: str):  # noqa: ANN201

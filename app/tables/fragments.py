@@ -29,7 +29,7 @@ async def card_context(db: Database, event_id: int, participant_id: int) -> dict
         if found is None:
             return {"my_table": None, "mates": [], "event": event, "my_seat": None}
         seat, table = found
-        overview = await service.overview(session, event_id)
+        overview = await service.overview(session, event_id, published=True)
         mates = [p for p, _s in overview.members.get(table.id, []) if p.id != participant_id]
         host_city = await session.get(Municipality, table.host_municipality_id) if table.host_municipality_id else None
         return {"my_table": table, "my_seat": seat, "mates": mates, "event": event,
@@ -59,7 +59,7 @@ async def talking_points(db: Database, event_id: int) -> dict:
 async def host_context(db: Database, table_id: int) -> dict:
     async with db.read() as session:
         table = await session.get(LunchTable, table_id)
-        overview = await service.overview(session, table.event_id) if table else None
+        overview = await service.overview(session, table.event_id, published=True) if table else None
         guests = overview.members.get(table_id, []) if overview else []
         published = bool(overview and overview.round and overview.round.published_at)
         return {"table": table, "guests": guests, "published": published,
@@ -90,8 +90,8 @@ async def topics_after_change(db: Database, event_id: int, table_ids: set[int], 
     """Who must see a seating change: the organiser and presenter, the hosts of the tables involved, and
     everyone sitting at those tables (their table-mates changed)."""
     async with db.read() as session:
-        latest = await service.current_round(session, event_id)
-        if latest is not None and latest.published_at is not None:
+        latest = await service.current_round(session, event_id, published=True)
+        if latest is not None:
             for seat in await service.seats(session, latest.id):
                 if seat.table_id in table_ids:
                     participant_ids.add(seat.participant_id)

@@ -44,7 +44,8 @@ async def seating(request: Request) -> Response:
         async with db.write() as session:
             await service.make_seating(session, event, seed=form_int(data.get("seed")) or 0,
                                        new_round=action == "new_round")
-        await hub.changed(service.seating_topic(event.id))
+        # Hosts see a preview of their guests too (marked as such) until something is published.
+        await hub.changed(service.seating_topic(event.id), *[service.host_topic(t) for t in all_tables])
         return status_message(request, gettext("Preview ready. Participants see their table once you publish."))
     if action == "publish":
         async with db.write() as session:
@@ -160,10 +161,10 @@ async def host_part(request: Request, session, context: dict) -> dict:  # noqa: 
     return {**extra, "sections": [*context.get("sections", []), "tables/_host_section.html"]}
 
 
-pages.contribute("participant", participant_part)
-pages.contribute("organiser", organiser_part)
-pages.contribute("presenter", presenter_part)
-pages.contribute("host", host_part)
+pages.contribute("participant", participant_part, order=3)
+pages.contribute("organiser", organiser_part, order=3)
+pages.contribute("presenter", presenter_part, order=3)
+pages.contribute("host", host_part, order=3)
 
 
 def live_topics(view: str):  # noqa: ANN201

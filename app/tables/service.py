@@ -47,9 +47,13 @@ async def tables(session: AsyncSession, event_id: int) -> list[LunchTable]:
                                       .order_by(LunchTable.id)))
 
 
-async def current_round(session: AsyncSession, event_id: int) -> SeatingRound | None:
-    return await session.scalar(select(SeatingRound).where(SeatingRound.event_id == event_id)
-                                .order_by(SeatingRound.number.desc()).limit(1))
+async def current_round(session: AsyncSession, event_id: int, published: bool = False) -> SeatingRound | None:
+    """The newest round (the organiser's working copy), or the newest published one (what people sit by: a
+    new round being previewed during the lunch does not take anyone's table away)."""
+    query = select(SeatingRound).where(SeatingRound.event_id == event_id)
+    if published:
+        query = query.where(SeatingRound.published_at.is_not(None))
+    return await session.scalar(query.order_by(SeatingRound.number.desc()).limit(1))
 
 
 async def seats(session: AsyncSession, round_id: int) -> list[Seat]:
@@ -138,8 +142,8 @@ async def publish(session: AsyncSession, event: Event) -> SeatingRound:
 
 
 async def published_seat(session: AsyncSession, event_id: int, participant_id: int) -> tuple[Seat, LunchTable] | None:
-    latest = await current_round(session, event_id)
-    if latest is None or latest.published_at is None:
+    latest = await current_round(session, event_id, published=True)
+    if latest is None:
         return None
     seat = await session.scalar(select(Seat).where(Seat.round_id == latest.id, Seat.participant_id == participant_id))
     if seat is None:
@@ -149,8 +153,8 @@ async def published_seat(session: AsyncSession, event_id: int, participant_id: i
 
 async def seat_late_joiner(session: AsyncSession, event_id: int, participant: Participant) -> Seat | None:
     """Someone who joined after publication gets a seat at once; nobody else moves."""
-    latest = await current_round(session, event_id)
-    if latest is None or latest.published_at is None:
+    latest = await current_round(session, event_id, published=True)
+    if latest is None:
         return None
     existing = await session.scalar(select(Seat).where(Seat.round_id == latest.id,
                                                         Seat.participant_id == participant.id))
@@ -281,8 +285,8 @@ async def record_opened(session: AsyncSession, event_id: int, participant_id: in
     return table
 
 
-async def overview(session: AsyncSession, event_id: int) -> Overview:
-    latest = await current_round(session, event_id)
+async def overview(session: AsyncSession, event_id: int, published: bool = False) -> Overview:
+    latest = await current_round(session, event_id, published) or await current_round(session, event_id)
     rows = await tables(session, event_id)
     members: dict[int, list[tuple[Participant, Seat]]] = {t.id: [] for t in rows}
     if latest is not None:

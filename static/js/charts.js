@@ -2,14 +2,9 @@
 // replaces only the island (the div keeps its drawing, hx-morph-skip-children), and Plotly.react animates to it.
 (function () {
   "use strict";
-  var CONFIG = {
-    displaylogo: false,
-    showSendToCloud: false,
-    responsive: true,
-    // Keep only "download as PNG": the chart image export.
-    modeBarButtons: [["toImage"]],
-    toImageButtonOptions: { format: "png", filename: "samen-peiling", scale: 2 }
-  };
+  // No mode bar: its buttons would sit inside the chart's role="img" (a nested control) and speak English.
+  // The image export is our own translated button next to the chart (data-download-chart).
+  var CONFIG = { displayModeBar: false, displaylogo: false, showSendToCloud: false, responsive: true };
 
   function draw() {
     if (!window.Plotly) return;
@@ -24,6 +19,16 @@
       div.dataset.drawn = text;
     });
   }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-download-chart]");
+    if (!button || !window.Plotly) return;
+    var div = document.getElementById(button.dataset.downloadChart);
+    if (div && div.data) {
+      window.Plotly.downloadImage(div, { format: "png", filename: button.dataset.filename || "samen-peiling",
+                                         width: 1200, height: Math.max(500, div.offsetHeight * 2) });
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", draw);
   document.addEventListener("htmx:after:swap", draw);

@@ -20,8 +20,7 @@ MODERATOR = "moderator:Gespreksleider"
 PRESENTER = "presenter:Presentatiescherm"
 
 LONG_WORD = "averyveryverylongwordwithoutanyspaces" + "x" * (200 - len("averyveryverylongwordwithoutanyspaces"))
-HOSTILE = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> hx-get="/healthz" '
-           f"\u202eRTL 🎉 {LONG_WORD}")
+HOSTILE = f'<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> hx-get="/healthz" \u202eRTL 🎉 {LONG_WORD}'
 
 
 @pytest.fixture
@@ -165,12 +164,11 @@ def test_question_invitation_reaches_participant_and_ready_reaches_moderator(new
     expect(alert.locator("h2")).to_have_text("U staat klaar om te reageren")
     expect(alert.get_by_role("button", name="Ik ben klaar")).to_have_count(0)
 
-    # The moderator sees it live: the invitations list says "staat klaar" and offers "Gereageerd".
+    # The moderator sees it live: the invitations list says "staat klaar" and offers "Heeft gereageerd".
     expect(invited.locator(".badge")).to_have_text("staat klaar")
     expect(invited.locator('button[name="outcome"][value="done"]')).to_be_visible()
     assert_not_reloaded(erik, console)
 
-    # Erik's confirmation ("Dank u …") must survive the live re-render of #invitation that the same answer causes.
     # Two details, checked together so that one failure does not hide the other:
     problems = []
     # - Erik's confirmation ("Dank u. …", the answer to his POST, put in #invitation-status) must survive the
@@ -178,8 +176,10 @@ def test_question_invitation_reaches_participant_and_ready_reaches_moderator(new
     try:
         expect(erik.locator("#invitation-status")).to_contain_text("Dank u", timeout=3000)
     except AssertionError:
-        problems.append("Erik's confirmation in #invitation-status is empty: the live re-render of #invitation "
-                        "(which contains #invitation-status) wiped the POST's answer")
+        problems.append(
+            "Erik's confirmation in #invitation-status is empty: the live re-render of #invitation "
+            "(which contains #invitation-status) wiped the POST's answer"
+        )
     # - the queue item names the invitation's state in the page's language, not as an internal code ("ready").
     try:
         expect(item).to_contain_text("vraagsteller uitgenodigd: staat klaar", timeout=3000)
@@ -205,8 +205,10 @@ def test_hostile_question_text_is_shown_as_text_everywhere(new_page, server) -> 
         expect(page.locator("#on-air .on-air-question")).to_contain_text(LONG_WORD)
 
     places = {
-        "participant (asker)": (erik, ["#my-questions .question-body", "#question-list .question-body",
-                                       "#on-air .on-air-question"]),
+        "participant (asker)": (
+            erik,
+            ["#my-questions .question-body", "#question-list .question-body", "#on-air .on-air-question"],
+        ),
         "participant (other)": (fatima, ["#question-list .question-body", "#on-air .on-air-question"]),
         "moderator": (console, ["#moderation-queue .queue-item .question-body"]),
         "presenter": (screen, ["#on-air .on-air-question"]),
@@ -217,8 +219,9 @@ def test_hostile_question_text_is_shown_as_text_everywhere(new_page, server) -> 
         assert page.locator('[hx-get="/healthz"]').count() == 0, f"an hx-get attribute appeared on the {label} page"
         for selector in selectors:
             texts = page.locator(selector).all_text_contents()
-            assert any(shown in " ".join(t.split()) for t in texts), \
+            assert any(shown in " ".join(t.split()) for t in texts), (
                 f"{label}: {selector} does not show the question literally: {texts!r}"
+            )
             assert not any("\u202e" in t for t in texts), f"{label}: a bidi override reached {selector}"
         # The 200-character word wraps instead of pushing the page sideways (WCAG 1.4.10 reflow).
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -251,8 +254,7 @@ def test_question_pages_have_no_axe_violations_after_live_updates(new_page, serv
     public_item(fatima, approved_text).locator("button.upvote").click()
     expect(public_item(fatima, approved_text).locator("button.upvote")).to_have_attribute("aria-pressed", "true")
     queue_item(console, on_air_text).get_by_role("button", name="Vraagsteller uitnodigen om te reageren").click()
-    expect(console.locator("#moderation-queue .invitations li", has_text="Erik van Dijk")).to_contain_text(
-        "wacht op antwoord")
+    expect(console.locator("#moderation-queue .invitations li", has_text="Erik van Dijk")).to_contain_text("wacht op antwoord")
 
     expect(erik.locator("#invitation section[role=alert]")).to_be_visible()
     expect(screen.locator("#on-air .on-air-question")).to_have_text(on_air_text)
@@ -261,10 +263,12 @@ def test_question_pages_have_no_axe_violations_after_live_updates(new_page, serv
     assert_not_reloaded(erik, fatima, console, screen)
 
     failures = []
-    for page, label in ((erik, "participant page with an invitation and questions on air"),
-                        (fatima, "participant page after upvoting"),
-                        (console, "moderator console with a queue and an invitation"),
-                        (screen, "presenter screen with a question on air")):
+    for page, label in (
+        (erik, "participant page with an invitation and questions on air"),
+        (fatima, "participant page after upvoting"),
+        (console, "moderator console with a queue and an invitation"),
+        (screen, "presenter screen with a question on air"),
+    ):
         try:
             assert_accessible(page, label)
         except AssertionError as error:

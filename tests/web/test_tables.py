@@ -167,3 +167,14 @@ def test_organiser_adds_a_table_with_a_host_link_and_validates_the_video_link(se
     edit = people[ORGANISER].post(f"/e/{SLUG}/tables/{table}/edit", {"name": "Tafel 7", "capacity": "1"})
     assert edit.status_code == 422
     assert query(settings, "SELECT name FROM lunch_table WHERE id = :t", t=table) == [("Tafel Zeven",)]
+
+
+def test_a_new_round_in_preview_keeps_everyone_at_their_published_table(settings, people):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    seating(people, "publish")
+    first = table_of(settings, "Erik van Dijk")
+    assert seating(people, "new_round", seed="2").status_code == 200
+    assert query(settings, "SELECT COUNT(*) FROM seating_round") == [(2,)]
+    card = people[ERIK].get(f"/e/{SLUG}").text.split('id="table-card"')[1]
+    name = query(settings, "SELECT name FROM lunch_table WHERE id = :t", t=first)[0][0]
+    assert name in card  # still the published round's table while round 2 is only a preview
