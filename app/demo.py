@@ -5,9 +5,6 @@ Idempotent: running it again finds the event and changes nothing. Demo links are
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -17,7 +14,7 @@ from app.db import Database
 from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
 from app.events.municipalities import G40_CITIES
 from app.polls.models import PollOption, PollQuestion
-from app.security import hash_token
+from app.security import hash_token, link_token
 from app.tables.models import LunchTable
 
 SLUG = "netwerkdag-4-december"
@@ -87,8 +84,9 @@ class DemoLink:
 
 
 def demo_token(secret_key: str, purpose: str) -> str:
-    digest = hmac.new(secret_key.encode(), f"samen-demo:{purpose}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+    """The demo's links use the ordinary derivation with a readable link key, so they survive restarts and the
+    organiser's link sheet shows the same links."""
+    return link_token(secret_key, f"demo:{purpose}", 1)
 
 
 async def ensure_municipalities(db: Database) -> dict[str, int]:
@@ -122,7 +120,7 @@ async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 
                 session.add(question)
 
             def role(role: str, label: str) -> RoleLink:
-                link = RoleLink(event_id=event.id, role=role, label=label,
+                link = RoleLink(event_id=event.id, role=role, label=label, link_key=f"demo:{role}:{label}",
                                 token_hash=hash_token(demo_token(secret_key, f"{role}:{label}")),
                                 expires_at=expires)
                 session.add(link)
@@ -141,7 +139,7 @@ async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 
                                        host_municipality_id=cities[city]))
             for name, city, title in PARTICIPANTS:
                 session.add(Participant(event_id=event.id, name=name, municipality_id=cities[city],
-                                        role_title=title,
+                                        role_title=title, link_key=f"demo:participant:{name}",
                                         invite_token_hash=hash_token(demo_token(secret_key, f"participant:{name}"))))
         links = list(await session.scalars(select(RoleLink).where(RoleLink.event_id == event.id)
                                            .order_by(RoleLink.id)))

@@ -2,6 +2,7 @@
 
 from app.db import Base
 from app.events import models as events  # noqa: F401
+from app.organiser import models as organiser  # noqa: F401
 from app.polls import models as polls  # noqa: F401
 from app.questions import models as questions  # noqa: F401
 from app.tables import models as tables  # noqa: F401

@@ -27,6 +27,17 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def link_token(secret_key: str, link_key: str, version: int) -> str:
+    """A capability link's token, derived from the secret key: 192 bits, unguessable without SECRET_KEY, and
+    printable again by the organiser (only its hash is stored). A new version is a new, unrelated token."""
+    digest = hmac.new(secret_key.encode(), f"samen-link:{link_key}:{version}".encode(), hashlib.sha256).digest()
+    return b64encode(digest[:24], altchars=b"-_").decode()
+
+
+def new_link_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
 def hash_token(token: str) -> str:
     """Tokens are stored only as their SHA-256; a stolen database does not reveal working links."""
     return hashlib.sha256(token.encode()).hexdigest()

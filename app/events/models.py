@@ -35,6 +35,10 @@ class Event(Base):
     phase_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_locale: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    api_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped to revoke API tokens
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     parts: Mapped[list[ProgrammePart]] = relationship(
@@ -74,6 +78,10 @@ class Participant(Base):
     topic: Mapped[str] = mapped_column(String(120), default="")  # preferred lunch-table topic, if offered
     invite_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     join_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # The personal link is derived from SECRET_KEY, link_key and link_version (so the organiser can print it
+    # again); only its hash is stored. Re-issuing bumps the version; revoking clears the hash.
+    link_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    link_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")  # always shown with the name
@@ -93,6 +101,8 @@ class RoleLink(Base):
     role: Mapped[str] = mapped_column(String(12))
     label: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # as for participants
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

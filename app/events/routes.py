@@ -49,7 +49,7 @@ async def join(request: Request) -> Response:
     )
     try:
         async with _db(request).write() as session:
-            event, participant, token = await service.join(session, form)
+            event, participant, token = await service.join(session, form, request.app.state.settings.secret_key)
     except service.InvalidInput as invalid:
         async with _db(request).read() as session:
             municipalities = await service.municipalities(session)
@@ -64,15 +64,15 @@ async def join(request: Request) -> Response:
             },
             status_code=422,
         )
-    _remember_participant(request, event.id, participant.id, token)
+    _remember_participant(request, event.id, participant, token)
     await _hub(request).changed(service.online_topic(event.id))
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
 
 
-def _remember_participant(request: Request, event_id: int, participant_id: int, token: str | None) -> None:
+def _remember_participant(request: Request, event_id: int, participant, token: str | None) -> None:  # noqa: ANN001
     session = request.session
     joined = session.get("p") if isinstance(session.get("p"), dict) else {}
-    joined[str(event_id)] = participant_id
+    joined[str(event_id)] = [participant.id, participant.link_version]
     session["p"] = joined
     if token:
         # The participant's own personal link, so the page can offer it for another device.
@@ -88,7 +88,7 @@ async def invite(request: Request) -> Response:
         event = await service.event_by_id(session, participant.event_id) if participant else None
     if participant is None or event is None:
         raise HTTPException(403, "link")
-    _remember_participant(request, event.id, participant.id, token)
+    _remember_participant(request, event.id, participant, token)
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
 
 
@@ -100,8 +100,8 @@ async def role_link(request: Request) -> Response:
         event = await service.event_by_id(session, link.event_id) if link else None
     if link is None or event is None or not link.usable(service.utcnow()):
         raise HTTPException(403, "link")
-    grants = [g for g in request.session.get("r", []) if isinstance(g, int) and g != link.id]
-    request.session["r"] = (grants + [link.id])[-MAX_ROLE_GRANTS:]
+    grants = [g for g in request.session.get("r", []) if isinstance(g, list) and g and g[0] != link.id]
+    request.session["r"] = (grants + [[link.id, link.version]])[-MAX_ROLE_GRANTS:]
     return RedirectResponse(f"/e/{event.slug}/{link.role}", status_code=303)
 
 

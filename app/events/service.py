@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.db import utcnow
 from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
 from app.i18n import N_
-from app.security import hash_token, looks_like_token, new_token
+from app.security import hash_token, link_token, looks_like_token, new_link_key
 
 NAME_MAX = 80
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -161,7 +161,7 @@ class JoinForm:
     join_key: str
 
 
-async def join(session: AsyncSession, form: JoinForm) -> tuple[Event, Participant, str | None]:
+async def join(session: AsyncSession, form: JoinForm, secret_key: str) -> tuple[Event, Participant, str | None]:
     """Validate and create a participant. Returns (event, participant, personal link token or None).
 
     The form's join key makes a resubmission (double click, reconnect) return the same participant."""
@@ -199,18 +199,48 @@ async def join(session: AsyncSession, form: JoinForm) -> tuple[Event, Participan
         existing = await session.scalar(select(Participant).where(Participant.join_key == join_key))
         if existing is not None and existing.event_id == event.id:
             return event, existing, None
-    token = new_token()
     participant = Participant(
-        event_id=event.id,
-        name=name,
-        municipality_id=municipality_id,
-        organisation=organisation,
-        invite_token_hash=hash_token(token),
-        join_key=join_key,
+        event_id=event.id, name=name, municipality_id=municipality_id, organisation=organisation, join_key=join_key
     )
+    token = issue_participant_link(participant, secret_key)
     session.add(participant)
     await session.flush()
     return event, participant, token
+
+
+def participant_token(participant: Participant, secret_key: str) -> str | None:
+    """The participant's current personal-link token, or None when the link is revoked or was never derivable."""
+    if not participant.link_key or not participant.invite_token_hash:
+        return None
+    token = link_token(secret_key, participant.link_key, participant.link_version)
+    return token if hash_token(token) == participant.invite_token_hash else None
+
+
+def issue_participant_link(participant: Participant, secret_key: str, new_version: bool = False) -> str:
+    """Give the participant a (new) personal link. A new version makes every earlier link and session invalid."""
+    participant.link_key = participant.link_key or new_link_key()
+    if new_version:
+        participant.link_version = (participant.link_version or 1) + 1
+    token = link_token(secret_key, participant.link_key, participant.link_version or 1)
+    participant.invite_token_hash = hash_token(token)
+    return token
+
+
+def role_token(link: RoleLink, secret_key: str) -> str | None:
+    if not link.link_key:
+        return None
+    token = link_token(secret_key, link.link_key, link.version)
+    return token if hash_token(token) == link.token_hash else None
+
+
+def issue_role_link(link: RoleLink, secret_key: str, new_version: bool = False) -> str:
+    link.link_key = link.link_key or new_link_key()
+    if new_version:
+        link.version = (link.version or 1) + 1
+        link.revoked_at = None
+    token = link_token(secret_key, link.link_key, link.version or 1)
+    link.token_hash = hash_token(token)
+    return token
 
 
 async def participant_by_invite(session: AsyncSession, token: str) -> Participant | None:
@@ -219,29 +249,29 @@ async def participant_by_invite(session: AsyncSession, token: str) -> Participan
     return await session.scalar(select(Participant).where(Participant.invite_token_hash == hash_token(token)))
 
 
-async def participant_in_event(session: AsyncSession, participant_id: object, event_id: int) -> Participant | None:
-    if not isinstance(participant_id, int):
+async def participant_in_event(session: AsyncSession, grant: object, event_id: int) -> Participant | None:
+    """The participant this session holds for the event, if their link is still valid (not revoked or re-issued)."""
+    if not (isinstance(grant, list) and len(grant) == 2 and all(isinstance(x, int) for x in grant)):
         return None
+    participant_id, version = grant
     participant = await session.scalar(
         select(Participant)
         .where(Participant.id == participant_id, Participant.event_id == event_id)
         .options(selectinload(Participant.municipality))
     )
+    if participant is None or participant.link_version != version or participant.invite_token_hash is None:
+        return None
     return participant
 
 
 async def create_participant(
-    session: AsyncSession, event: Event, name: str, municipality_id: int | None, role_title: str = ""
+    session: AsyncSession, event: Event, name: str, municipality_id: int | None, secret_key: str,
+    role_title: str = "", organisation: str = "", email: str = "", topic: str = "",
 ) -> tuple[Participant, str]:
-    """Used by the organiser's import and the demo: a participant with a personal invite link."""
-    token = new_token()
-    participant = Participant(
-        event_id=event.id,
-        name=name,
-        municipality_id=municipality_id,
-        role_title=role_title,
-        invite_token_hash=hash_token(token),
-    )
+    """Used by the organiser (by hand and by import): a participant with a personal invite link."""
+    participant = Participant(event_id=event.id, name=name, municipality_id=municipality_id, role_title=role_title,
+                              organisation=organisation, email=email, topic=topic)
+    token = issue_participant_link(participant, secret_key)
     session.add(participant)
     await session.flush()
     return participant, token
@@ -250,16 +280,17 @@ async def create_participant(
 # --- role links ----------------------------------------------------------------------------------------
 
 
+def link_expiry(event: Event, valid_days: int) -> datetime:
+    """Links stop working some days after the event."""
+    return max(datetime.combine(event.day, datetime.min.time()) + timedelta(days=valid_days),
+               utcnow() + timedelta(days=1))
+
+
 async def create_role_link(
-    session: AsyncSession, event: Event, role: str, label: str, valid_days: int = 7
+    session: AsyncSession, event: Event, role: str, label: str, secret_key: str, valid_days: int = 7
 ) -> tuple[RoleLink, str]:
-    token = new_token()
-    expires = datetime.combine(event.day, datetime.min.time()) + timedelta(days=valid_days)
-    link = RoleLink(
-        event_id=event.id, role=role, label=label, token_hash=hash_token(token), expires_at=max(
-            expires, utcnow() + timedelta(days=1)
-        )
-    )
+    link = RoleLink(event_id=event.id, role=role, label=label, token_hash="", expires_at=link_expiry(event, valid_days))
+    token = issue_role_link(link, secret_key)
     session.add(link)
     await session.flush()
     return link, token
@@ -271,16 +302,18 @@ async def role_link_by_token(session: AsyncSession, token: str) -> RoleLink | No
     return await session.scalar(select(RoleLink).where(RoleLink.token_hash == hash_token(token)))
 
 
-async def granted_links(session: AsyncSession, link_ids: object, event_id: int) -> list[RoleLink]:
-    """The usable role links this session holds for one event (revoked or expired ones drop out at once)."""
-    if not isinstance(link_ids, list):
+async def granted_links(session: AsyncSession, grants: object, event_id: int) -> list[RoleLink]:
+    """The usable role links this session holds for one event. A revoked, expired or re-issued link drops out at
+    once, also for a browser that already exchanged it for the cookie (grants carry the link's version)."""
+    if not isinstance(grants, list):
         return []
-    ids = [i for i in link_ids if isinstance(i, int)][:50]
-    if not ids:
+    versions = {g[0]: g[1] for g in grants[:50] if isinstance(g, list) and len(g) == 2
+                and all(isinstance(x, int) for x in g)}
+    if not versions:
         return []
     now = utcnow()
-    links = await session.scalars(select(RoleLink).where(RoleLink.id.in_(ids), RoleLink.event_id == event_id))
-    return [link for link in links if link.usable(now)]
+    links = await session.scalars(select(RoleLink).where(RoleLink.id.in_(versions), RoleLink.event_id == event_id))
+    return [link for link in links if link.usable(now) and versions[link.id] == link.version]
 
 
 async def participants(session: AsyncSession, event_id: int) -> list[Participant]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -35,6 +35,7 @@ class Question(Base):
     on_air_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    archived_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # kept through a purge
 
 
 class QuestionVote(Base):

@@ -85,7 +85,7 @@ async def replace_host(request: Request) -> Response:
     async with request.app.state.db.write() as session:
         _table, token = await service.replace_host(
             session, event, table_id, clean_text(data.get("name")), form_int(data.get("municipality")),
-            request.app.state.settings.role_link_days)
+            request.app.state.settings.secret_key, request.app.state.settings.role_link_days)
     await _announce(request, event.id, {table_id or 0}, set())
     link = f"{request.app.state.settings.base_url}/r/{token}"
     return status_message(request, gettext("New host set. Send this link to the new host (shown only now): %(link)s",
@@ -99,7 +99,9 @@ async def save_table(request: Request) -> Response:
     form = service.TableForm(**{field: str(data.get(field, "")) for field in service.TableForm.__dataclass_fields__})
     table_id = form_int(request.path_params.get("table_id"))
     async with request.app.state.db.write() as session:
-        table, token = await service.save_table(session, event, form, table_id, request.app.state.settings.role_link_days)
+        settings = request.app.state.settings
+        table, token = await service.save_table(session, event, form, table_id, settings.secret_key,
+                                                settings.role_link_days)
     await _announce(request, event.id, {table.id}, set())
     if token:
         link = f"{request.app.state.settings.base_url}/r/{token}"

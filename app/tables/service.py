@@ -218,7 +218,7 @@ async def move(session: AsyncSession, event: Event, participant_id: int | None, 
 
 
 async def replace_host(session: AsyncSession, event: Event, table_id: int | None, name: str,
-                       municipality_id: int | None, valid_days: int) -> tuple[LunchTable, str]:
+                       municipality_id: int | None, secret_key: str, valid_days: int) -> tuple[LunchTable, str]:
     """A host who did not show up is replaced: the old host link stops working, the new host gets a new one."""
     table = await session.get(LunchTable, table_id) if table_id else None
     if table is None or table.event_id != event.id:
@@ -229,7 +229,7 @@ async def replace_host(session: AsyncSession, event: Event, table_id: int | None
         old = await session.get(RoleLink, table.host_link_id)
         if old is not None:
             old.revoked_at = utcnow()
-    link, token = await create_role_link(session, event, "host", name, valid_days)
+    link, token = await create_role_link(session, event, "host", name, secret_key, valid_days)
     table.host_link_id, table.host_name, table.host_municipality_id = link.id, name, municipality_id
     return table, token
 
@@ -245,7 +245,7 @@ class TableForm:
 
 
 async def save_table(session: AsyncSession, event: Event, form: TableForm, table_id: int | None,
-                     valid_days: int) -> tuple[LunchTable, str | None]:
+                     secret_key: str, valid_days: int) -> tuple[LunchTable, str | None]:
     """Add a table (with a host link for its host) or change one. Returns the table and a new host token."""
     errors: dict[str, str] = {}
     name = clean_text(form.name)
@@ -271,7 +271,7 @@ async def save_table(session: AsyncSession, event: Event, form: TableForm, table
     host_name = clean_text(form.host_name)
     if host_name and host_name != table.host_name:
         await session.flush()
-        table, token = await replace_host(session, event, table.id, host_name, municipality, valid_days)
+        table, token = await replace_host(session, event, table.id, host_name, municipality, secret_key, valid_days)
     await session.flush()
     return table, token
 

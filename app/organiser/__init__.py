@@ -1,0 +1,1 @@
+"""Organiser console: setting up events, participants, links, running the day, export, purge."""
