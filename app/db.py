@@ -68,14 +68,18 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """One per process: the engine and two session factories (reads, and writes that lock early on SQLite)."""
+    """One per process: the engines and two session factories (reads, and writes that lock early on SQLite).
+
+    On SQLite, writes queue for the one write lock while holding a pooled connection; with a pool of their own
+    they can never take all the connections that the live renders (reads) need."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
+        self.write_engine = create_engine(url) if is_sqlite(url) else self.engine
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(
-            self.engine.execution_options(samen_write=True), expire_on_commit=False
+            self.write_engine.execution_options(samen_write=True), expire_on_commit=False
         )
 
     @asynccontextmanager
@@ -91,3 +95,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()

@@ -13,11 +13,14 @@ from sqlalchemy import select
 from app.db import Database
 from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
 from app.events.municipalities import G40_CITIES
+from app.organiser.auth import create as create_organiser
+from app.organiser.models import Organiser
 from app.polls.models import PollOption, PollQuestion
 from app.security import hash_token, link_token
 from app.tables.models import LunchTable
 
 SLUG = "netwerkdag-4-december"
+ORGANISER = "organisator"
 CODE = "G40DEC"
 
 PROGRAMME = [
@@ -83,6 +86,11 @@ class DemoLink:
     path: str
 
 
+def demo_password(secret_key: str) -> str:
+    """The demo organiser's password: derived from the secret key, so it is the same at every start."""
+    return link_token(secret_key, "demo:organiser-password", 1)[:16]
+
+
 def demo_token(secret_key: str, purpose: str) -> str:
     """The demo's links use the ordinary derivation with a readable link key, so they survive restarts and the
     organiser's link sheet shows the same links."""
@@ -126,7 +134,6 @@ async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 
                 session.add(link)
                 return link
 
-            role("organiser", "Secretariaat G40")
             role("moderator", "Gespreksleider")
             role("moderator", "Assistent moderatie")
             role("presenter", "Presentatiescherm")
@@ -143,7 +150,12 @@ async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 
                                         invite_token_hash=hash_token(demo_token(secret_key, f"participant:{name}"))))
         links = list(await session.scalars(select(RoleLink).where(RoleLink.event_id == event.id)
                                            .order_by(RoleLink.id)))
-    result = [DemoLink("participants", "Deelnemen met de eventcode", f"/?code={CODE}")]
+    async with db.write() as session:
+        if await session.scalar(select(Organiser).where(Organiser.username == ORGANISER)) is None:
+            await create_organiser(session, ORGANISER, demo_password(secret_key), with_totp=False)
+    result = [DemoLink("participants", "Deelnemen met de eventcode", f"/?code={CODE}"),
+              DemoLink("organiser", f"Inloggen als '{ORGANISER}' met wachtwoord {demo_password(secret_key)}",
+                       f"/organiser/login?next=/e/{SLUG}/organiser")]
     for link in links:
         result.append(DemoLink(link.role, link.label, f"/r/{demo_token(secret_key, f'{link.role}:{link.label}')}"))
     result.append(DemoLink("presenter", "Presentatiescherm als overlay (na het openen van de link)",

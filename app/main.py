@@ -24,6 +24,8 @@ from app.i18n import N_, LocaleMiddleware, gettext
 from app.live.broker import broker_from_url
 from app.live.hub import Hub
 from app.live.socket import LiveViews, live_endpoint
+from app.organiser import people as organiser_people
+from app.organiser import routes as organiser_routes
 from app.polls import fragments as poll_fragments
 from app.polls import routes as poll_routes
 from app.questions import fragments as question_fragments
@@ -38,6 +40,7 @@ log = logging.getLogger("samen")
 ERROR_MESSAGES = {
     "event": N_("This event does not exist."),
     "role": N_("This page is only for the people who received its link. Open the link from your invitation."),
+    "organiser": N_("This page is for organisers: sign in first."),
     "participant": N_("Join the event first."),
     "link": N_("This link does not work (any more). It may have been revoked or have expired: ask the "
                "organiser for a new one."),
@@ -104,6 +107,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         WebSocketRoute("/ws/{view}/{key}", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        *organiser_routes.routes,
+        *organiser_people.routes,
         *question_routes.routes,
         *poll_routes.routes,
         *table_routes.routes,

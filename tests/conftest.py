@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from app.config import Settings
 from app.db import Database
-from app.demo import PARTICIPANTS, create_demo, demo_token
+from app.demo import ORGANISER, PARTICIPANTS, create_demo, demo_password, demo_token
 from app.main import create_app
 from app.migrate import upgrade
 
@@ -73,6 +73,8 @@ def demo(settings: Settings) -> dict[str, str]:
     by_name = {f"{link.role}:{link.label}": link.path for link in links}
     for name, _city, _title in PARTICIPANTS:
         by_name[f"participant:{name}"] = f"/j/{demo_token(SECRET, f'participant:{name}')}"
+    # The organiser signs in with an account; sign_in() understands this form.
+    by_name["organiser:Secretariaat G40"] = f"login:{ORGANISER}:{demo_password(SECRET)}"
     return by_name
 
 
@@ -139,7 +141,14 @@ def browser(client: TestClient):  # noqa: ANN201
 
 
 def sign_in(browser: Browser, path: str) -> str:
-    """Follow a role or invite link; returns the page path it lands on."""
+    """Follow a role or invite link (or sign in as organiser: "login:<user>:<password>"); returns where it lands."""
+    if path.startswith("login:"):
+        _, username, password = path.split(":", 2)
+        response = browser.post("/organiser/login", {"username": username, "password": password,
+                                                      "next": "/e/netwerkdag-4-december/organiser"},
+                                follow_redirects=False)
+        assert response.status_code == 303, response.text
+        return response.headers["location"]
     response = browser.get(path, follow_redirects=False)
     assert response.status_code == 303, response.text
     return response.headers["location"]

@@ -4,6 +4,8 @@ Every route and every socket authorises here, on the server; templates only deci
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
@@ -35,11 +37,38 @@ async def participant_of(conn: HTTPConnection, session: AsyncSession, event: Eve
     return await service.participant_in_event(session, ids.get(str(event.id)), event.id)
 
 
+@dataclass
+class OrganiserGrant:
+    """The organiser, signed in with an account (not a link): may do everything for every event."""
+
+    id: int
+    label: str
+    role: str = "organiser"
+
+    @property
+    def identity(self) -> str:
+        return f"organiser:{self.id}"
+
+
+async def organiser_of(conn: HTTPConnection, session: AsyncSession) -> OrganiserGrant | None:
+    organiser_id = conn.scope.get("session", {}).get("org")
+    if not isinstance(organiser_id, int):
+        return None
+    from app.organiser.models import Organiser  # the account model lives with the organiser console
+
+    organiser = await session.get(Organiser, organiser_id)
+    return OrganiserGrant(organiser.id, organiser.username) if organiser else None
+
+
 async def role_of(
     conn: HTTPConnection, session: AsyncSession, event: Event, roles: tuple[str, ...]
-) -> RoleLink | None:
+) -> RoleLink | OrganiserGrant | None:
     links = await service.granted_links(session, conn.scope.get("session", {}).get("r"), event.id)
     for role in roles:  # the first role in the tuple wins, so a host page finds the host link
+        if role == "organiser":
+            grant = await organiser_of(conn, session)
+            if grant is not None:
+                return grant
         for link in links:
             if link.role == role:
                 return link
@@ -48,7 +77,7 @@ async def role_of(
 
 async def require_role(
     conn: HTTPConnection, session: AsyncSession, event: Event, roles: tuple[str, ...]
-) -> RoleLink:
+) -> RoleLink | OrganiserGrant:
     link = await role_of(conn, session, event, roles)
     if link is None:
         raise HTTPException(403, "role")

@@ -217,6 +217,7 @@ async def participant_viewer(websocket: WebSocket, slug: str) -> Viewer | None:
         return None
     return Viewer(
         topics=[service.programme_topic(event.id)],
+        identities=[f"participant:{participant.id}"],
         presence=(service.presence_group(event.id), str(participant.id)),
         presence_topic=service.online_topic(event.id),
         extra={"event_id": event.id, "participant_id": participant.id},
@@ -239,7 +240,9 @@ def role_viewer(view: str):  # noqa: ANN201
             link = await access.role_of(websocket, session, event, access.PAGE_ROLES[view])
         if link is None:
             return None
-        return Viewer(topics=topics(event.id), extra={"event_id": event.id, "link_id": link.id, "db": _db(websocket)})
+        identity = link.identity if isinstance(link, access.OrganiserGrant) else f"link:{link.id}"
+        return Viewer(topics=topics(event.id), identities=[identity],
+                      extra={"event_id": event.id, "link_id": link.id, "db": _db(websocket)})
 
     return authorise
 

@@ -20,6 +20,8 @@ from app.live.broker import Broker
 log = logging.getLogger("samen.live")
 
 Renderer = Callable[[str], Awaitable[str]]  # the topic's key (after "kind:") -> HTML of out-of-band fragments
+KICK = "!kick:"  # a notice that closes an identity's pages instead of re-rendering a topic
+RENDER_CONCURRENCY = 8  # renders in flight at once per tick (each may wait on the database)
 
 
 @dataclass(eq=False)
@@ -28,6 +30,8 @@ class Subscriber:
 
     locale: str
     topics: list[str]
+    identities: list[str] = field(default_factory=list)  # e.g. "participant:17", "link:5": who this page is
+    kicked: asyncio.Event = field(default_factory=asyncio.Event)  # set when that identity's access is revoked
     mailbox: dict[str, tuple[int, str]] = field(default_factory=dict)
     delivered: dict[str, int] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -59,6 +63,7 @@ class Hub:
         self._render_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._ticker: asyncio.Task | None = None
         self.presence: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.by_identity: dict[str, set[Subscriber]] = defaultdict(set)
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """A domain says how to render the topics of one kind ("programme", "participant", ...)."""
@@ -82,7 +87,15 @@ class Hub:
         for topic in dict.fromkeys(topics):
             await self.broker.publish(topic)
 
+    async def kick(self, identity: str) -> None:
+        """Close, in every process, the pages of someone whose link was revoked or re-issued."""
+        await self.broker.publish(KICK + identity)
+
     def _on_notice(self, topic: str) -> None:
+        if topic.startswith(KICK):
+            for subscriber in list(self.by_identity.get(topic[len(KICK):], ())):
+                subscriber.kicked.set()
+            return
         self.versions[topic] += 1
         self.dirty.add(topic)  # the cached render is now outdated: its version no longer matches
 
@@ -92,6 +105,8 @@ class Hub:
         """Register the page, then give it a full snapshot of its topics (from cache when current)."""
         for topic in subscriber.topics:
             self.subscribers[topic][subscriber.locale].add(subscriber)
+        for identity in subscriber.identities:
+            self.by_identity[identity].add(subscriber)
         for topic in subscriber.topics:
             # Shielded: a render is shared work (cached for every other page), and tearing it down halfway
             # because one page went away would also abandon its database call.
@@ -99,6 +114,10 @@ class Hub:
             subscriber.offer(topic, version, html)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        for identity in subscriber.identities:
+            self.by_identity[identity].discard(subscriber)
+            if not self.by_identity[identity]:
+                del self.by_identity[identity]
         for topic in subscriber.topics:
             by_locale = self.subscribers.get(topic)
             if not by_locale:
@@ -154,25 +173,35 @@ class Hub:
             current_locale.reset(token)
 
     async def tick(self) -> None:
-        """Render each dirty topic once per locale in use and offer it to every subscriber."""
+        """Render each dirty topic once per locale in use and offer it to every subscriber.
+
+        Topics watched by many pages go first, and renders run side by side (bounded), so a burst of personal
+        updates never holds back the chart everyone is watching."""
         dirty, self.dirty = self.dirty, set()
-        for topic in dirty:
-            by_locale = self.subscribers.get(topic)
-            if not by_locale:
-                continue
-            for locale, subscribers in list(by_locale.items()):
+        jobs = [(topic, locale, subscribers) for topic in dirty
+                for locale, subscribers in list(self.subscribers.get(topic, {}).items())]
+        jobs.sort(key=lambda job: -len(job[2]))
+        limit = asyncio.Semaphore(RENDER_CONCURRENCY)
+
+        async def render(topic: str, locale: str, subscribers: set[Subscriber]) -> None:
+            async with limit:
                 try:
                     version, html = await self._rendered(topic, locale)
                 except Exception:
                     log.exception("rendering %s failed", topic)
-                    continue
-                for subscriber in list(subscribers):
-                    subscriber.offer(topic, version, html)
+                    return
+            for subscriber in list(subscribers):
+                subscriber.offer(topic, version, html)
+
+        await asyncio.gather(*(render(*job) for job in jobs))
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.tick_seconds)
+            started = loop.time()
             try:
                 await self.tick()
             except Exception:  # the ticker must survive anything one render does
                 log.exception("hub tick failed")
+            # A steady rhythm: a slow tick does not add a full interval on top of itself.
+            await asyncio.sleep(max(0.01, self.tick_seconds - (loop.time() - started)))

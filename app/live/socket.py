@@ -24,6 +24,7 @@ log = logging.getLogger("samen.live")
 
 TRY_AGAIN_LATER = 1013  # hx-ws reconnects on this code
 POLICY_VIOLATION = 1008  # and not on this one
+REVOKED = 4401  # access revoked: not a code hx-ws reconnects on
 MAX_INCOMING_PER_MINUTE = 120
 
 
@@ -32,6 +33,7 @@ class Viewer:
     """What the authoriser of a view hands the live layer: topics, and who this is for presence."""
 
     topics: list[str]
+    identities: list[str] = field(default_factory=list)  # closed at once when this access is revoked
     presence: tuple[str, str] | None = None  # (group, member)
     presence_topic: str | None = None  # re-rendered when someone arrives or leaves
     extra: dict = field(default_factory=dict)
@@ -80,23 +82,28 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     await websocket.accept()
-    subscriber = Subscriber(locale=websocket.scope.get("locale", "nl"), topics=viewer.topics)
+    subscriber = Subscriber(locale=websocket.scope.get("locale", "nl"), topics=viewer.topics,
+                            identities=viewer.identities)
     writer = asyncio.create_task(_write(websocket, subscriber, send_timeout))
     if viewer.presence:
         hub.arrive(*viewer.presence)
         if viewer.presence_topic:
             await hub.changed(viewer.presence_topic)
     reader = asyncio.create_task(_read(websocket))
+    kicked = asyncio.create_task(subscriber.kicked.wait())
     try:
         await hub.subscribe(subscriber)
-        # Whichever ends first ends the page's socket: the client left (reader), or it stopped reading and
-        # the writer gave up on it (it reconnects and gets a fresh snapshot).
-        await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        # Whichever ends first ends the page's socket: the client left (reader), it stopped reading and the
+        # writer gave up on it (it reconnects and gets a fresh snapshot), or its access was revoked.
+        await asyncio.wait({reader, writer, kicked}, return_when=asyncio.FIRST_COMPLETED)
+        if kicked.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(websocket.close(code=REVOKED), 1.0)
     finally:
         hub.unsubscribe(subscriber)
-        for task in (reader, writer):
+        for task in (reader, writer, kicked):
             task.cancel()
-        for task in (reader, writer):
+        for task in (reader, writer, kicked):
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
         if viewer.presence:

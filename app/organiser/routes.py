@@ -1,0 +1,184 @@
+"""The organiser console: signing in, the list of events, and setting an event up."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from app.events import access
+from app.events.models import PART_KINDS, Event
+from app.events.service import event_by_id, municipalities
+from app.i18n import gettext
+from app.organiser import auth, setup
+from app.polls.models import POLL_KINDS, RESULT_MODES
+from app.polls.service import questions as poll_questions
+from app.templating import templates
+from app.web import answers_with_status, form_int, status_message
+
+
+def _safe_next(value: object, default: str = "/organiser") -> str:
+    text = str(value or "")
+    return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else default
+
+
+def go(request: Request, url: str) -> Response:
+    """After a change: htmx follows HX-Redirect; a plain form post (no script) follows a 303."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+async def require_organiser(request: Request) -> access.OrganiserGrant:
+    async with request.app.state.db.read() as session:
+        grant = await access.organiser_of(request, session)
+    if grant is None:
+        raise HTTPException(403, "organiser")
+    return grant
+
+
+async def _event(request: Request) -> Event:
+    await require_organiser(request)
+    async with request.app.state.db.read() as session:
+        return await access.event_or_404(session, request.path_params["slug"])
+
+
+# --- signing in ----------------------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    next_url = _safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        async with request.app.state.db.read() as session:
+            if await access.organiser_of(request, session):
+                return RedirectResponse(next_url, status_code=303)  # already signed in
+        return templates.TemplateResponse(request, "organiser/login.html", {"next": next_url, "error": None})
+    data = await request.form()
+    next_url = _safe_next(data.get("next"))
+    async with request.app.state.db.write() as session:
+        organiser, message = await auth.authenticate(session, str(data.get("username", "")),
+                                                     str(data.get("password", "")), str(data.get("code", "")))
+    if organiser is None:
+        return templates.TemplateResponse(request, "organiser/login.html",
+                                          {"next": next_url, "error": gettext(message),
+                                           "username": str(data.get("username", ""))[:80]}, status_code=422)
+    request.session["org"] = organiser.id
+    return RedirectResponse(next_url, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    request.session.pop("org", None)
+    return RedirectResponse("/organiser/login", status_code=303)
+
+
+# --- events --------------------------------------------------------------------------------------------
+
+
+def _event_form(data) -> setup.EventForm:  # noqa: ANN001
+    return setup.EventForm(name=str(data.get("name", "")), day=str(data.get("day", "")),
+                           allow_anonymous=data.get("allow_anonymous") == "1",
+                           premoderation=data.get("premoderation") == "1",
+                           default_locale=str(data.get("default_locale", "nl")))
+
+
+async def dashboard(request: Request) -> Response:
+    grant = await require_organiser(request)
+    show_archived = request.query_params.get("archived") == "1"
+    async with request.app.state.db.read() as session:
+        query = select(Event).order_by(Event.day.desc())
+        if not show_archived:
+            query = query.where(Event.archived_at.is_(None))
+        events = list(await session.scalars(query))
+    return templates.TemplateResponse(request, "organiser/dashboard.html",
+                                      {"organiser": grant, "events": events, "show_archived": show_archived})
+
+
+@answers_with_status
+async def create_event(request: Request) -> Response:
+    await require_organiser(request)
+    async with request.app.state.db.write() as session:
+        event = await setup.create_event(session, _event_form(await request.form()))
+    return go(request, f"/e/{event.slug}/organiser/setup")
+
+
+@answers_with_status
+async def duplicate_event(request: Request) -> Response:
+    event = await _event(request)
+    async with request.app.state.db.write() as session:
+        copy = await setup.duplicate_event(session, event)
+    return go(request, f"/e/{copy.slug}/organiser/setup")
+
+
+@answers_with_status
+async def archive_event(request: Request) -> Response:
+    event = await _event(request)
+    archived = (await request.form()).get("archived") == "1"
+    async with request.app.state.db.write() as session:
+        setup.archive(await session.get(Event, event.id), archived)
+    return status_message(request, gettext("Event archived.") if archived else gettext("Event restored."))
+
+
+async def setup_page(request: Request) -> Response:
+    grant = await require_organiser(request)
+    async with request.app.state.db.read() as session:
+        event = await access.event_or_404(session, request.path_params["slug"])
+        context = {"event": event, "organiser": grant, "part_kinds": PART_KINDS, "poll_kinds": POLL_KINDS,
+                   "result_modes": RESULT_MODES, "poll_questions": await poll_questions(session, event.id),
+                   "municipalities": await municipalities(session)}
+    return templates.TemplateResponse(request, "organiser/setup.html", context)
+
+
+@answers_with_status
+async def update_event(request: Request) -> Response:
+    event = await _event(request)
+    async with request.app.state.db.write() as session:
+        await setup.update_event(session, await session.get(Event, event.id), _event_form(await request.form()))
+    await request.app.state.hub.changed(f"programme:{event.id}", f"presenter:{event.id}")
+    return status_message(request, gettext("Saved."))
+
+
+@answers_with_status
+async def save_part(request: Request) -> Response:
+    event = await _event(request)
+    data = await request.form()
+    form = setup.PartForm(**{f: str(data.get(f, "")) for f in setup.PartForm.__dataclass_fields__})
+    async with request.app.state.db.write() as session:
+        if data.get("delete") == "1":
+            await setup.delete_part(session, await event_by_id(session, event.id),
+                                    form_int(request.path_params.get("part_id")))
+        else:
+            await setup.save_part(session, event, form, form_int(request.path_params.get("part_id")))
+    await request.app.state.hub.changed(f"programme:{event.id}", f"presenter:{event.id}")
+    return go(request, f"/e/{event.slug}/organiser/setup")
+
+
+@answers_with_status
+async def poll_question(request: Request) -> Response:
+    event = await _event(request)
+    data = await request.form()
+    async with request.app.state.db.write() as session:
+        if data.get("delete") == "1":
+            await setup.delete_poll_question(session, event, form_int(request.path_params.get("question_id")))
+        else:
+            form = setup.PollForm(**{f: str(data.get(f, "")) for f in setup.PollForm.__dataclass_fields__})
+            await setup.add_poll_question(session, event, form)
+    await request.app.state.hub.changed(f"pollcontrol:{event.id}")
+    return go(request, f"/e/{event.slug}/organiser/setup")
+
+
+routes = [
+    Route("/organiser", dashboard),
+    Route("/organiser/login", login, methods=["GET", "POST"]),
+    Route("/organiser/logout", logout, methods=["POST"]),
+    Route("/organiser/events", create_event, methods=["POST"]),
+    Route("/e/{slug}/organiser/setup", setup_page),
+    Route("/e/{slug}/organiser/event", update_event, methods=["POST"]),
+    Route("/e/{slug}/organiser/duplicate", duplicate_event, methods=["POST"]),
+    Route("/e/{slug}/organiser/archive", archive_event, methods=["POST"]),
+    Route("/e/{slug}/organiser/parts", save_part, methods=["POST"]),
+    Route("/e/{slug}/organiser/parts/{part_id}", save_part, methods=["POST"]),
+    Route("/e/{slug}/organiser/polls", poll_question, methods=["POST"]),
+    Route("/e/{slug}/organiser/polls/{question_id}", poll_question, methods=["POST"]),
+]
