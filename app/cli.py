@@ -41,6 +41,53 @@ async def _demo(settings: Settings) -> list:
         await db.dispose()
 
 
+async def _create_organiser(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    import segno
+
+    from app.events.service import InvalidInput
+    from app.organiser import auth, totp
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Once more: ") != password:
+            print("The passwords differ.", file=sys.stderr)
+            return 1
+    db = Database(settings.database_url)
+    try:
+        async with db.write() as session:
+            organiser, secret = await auth.create(session, args.username, password, args.totp)
+    except InvalidInput as invalid:
+        print(next(iter(invalid.errors.values())), file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Organiser account '{organiser.username}' created. Sign in at {settings.base_url}/organiser/login")
+    if secret:
+        uri = totp.provisioning_uri(secret, organiser.username)
+        print("Scan this code with an authenticator app (or enter the key by hand):", secret)
+        segno.make(uri, error="m").terminal(compact=True)
+    return 0
+
+
+async def _purge(settings: Settings, args: argparse.Namespace) -> int:
+    from app.organiser.afterwards import purge_due
+
+    db = Database(settings.database_url)
+    try:
+        done = await purge_due(db, days=args.days, slug=args.event)
+    finally:
+        await db.dispose()
+    for slug, removed in done:
+        print(f"{slug}: removed {removed['participants']} participants and {removed['links']} links")
+    if not done:
+        print("Nothing to purge.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="samen", description="Samen: the live companion of a G40 network day.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     sub.choices["demo"].add_argument("--no-serve", action="store_true", help="only create the event and print links")
     sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    organiser = sub.add_parser("organiser", help="organiser accounts").add_subparsers(dest="action", required=True)
+    create = organiser.add_parser("create", help="create an organiser account (asks for the password)")
+    create.add_argument("username")
+    create.add_argument("--totp", action="store_true", help="require a code from an authenticator app too")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    purge = sub.add_parser("purge", help="remove personal data of events whose retention period has ended")
+    purge.add_argument("--days", type=int, default=30, help="retention period in days after the event (30)")
+    purge.add_argument("--event", help="purge this event (slug) now, whatever its date")
     args = parser.parse_args(argv)
 
     if args.command in ("serve", "demo") and "BASE_URL" not in os.environ:
@@ -60,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         print("Database is up to date.")
         return 0
+    if args.command == "organiser":
+        return asyncio.run(_create_organiser(settings, args))
+    if args.command == "purge":
+        return asyncio.run(_purge(settings, args))
     if args.command == "demo":
         links = asyncio.run(_demo(settings))
         print("\nSamen demo: G40 Netwerkdag 4 december – Samen (event code G40DEC)\n")

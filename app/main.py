@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from app import __version__
+from app import __version__, api
 from app.config import STATIC_DIR, Settings
 from app.db import Database
 from app.events import fragments as event_fragments
@@ -24,6 +24,7 @@ from app.i18n import N_, LocaleMiddleware, gettext
 from app.live.broker import broker_from_url
 from app.live.hub import Hub
 from app.live.socket import LiveViews, live_endpoint
+from app.organiser import afterwards as organiser_afterwards
 from app.organiser import people as organiser_people
 from app.organiser import routes as organiser_routes
 from app.polls import fragments as poll_fragments
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *organiser_routes.routes,
         *organiser_people.routes,
+        *organiser_afterwards.routes,
+        *api.routes,
         *question_routes.routes,
         *poll_routes.routes,
         *table_routes.routes,

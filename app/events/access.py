@@ -5,11 +5,13 @@ Every route and every socket authorises here, on the server; templates only deci
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
+from app.db import utcnow
 from app.events import service
 from app.events.models import Event, Participant, RoleLink
 
@@ -30,9 +32,15 @@ async def event_or_404(session: AsyncSession, slug: str) -> Event:
     return event
 
 
+def links_expired(conn: HTTPConnection, event: Event) -> bool:
+    """Personal links (and the sessions made with them) stop some days after the event."""
+    days = conn.app.state.settings.role_link_days
+    return event.day + timedelta(days=days) < utcnow().date()
+
+
 async def participant_of(conn: HTTPConnection, session: AsyncSession, event: Event) -> Participant | None:
     ids = conn.scope.get("session", {}).get("p", {})
-    if not isinstance(ids, dict):
+    if not isinstance(ids, dict) or links_expired(conn, event):
         return None
     return await service.participant_in_event(session, ids.get(str(event.id)), event.id)
 

@@ -86,7 +86,7 @@ async def invite(request: Request) -> Response:
     async with _db(request).read() as session:
         participant = await service.participant_by_invite(session, token)
         event = await service.event_by_id(session, participant.event_id) if participant else None
-    if participant is None or event is None:
+    if participant is None or event is None or access.links_expired(request, event):
         raise HTTPException(403, "link")
     _remember_participant(request, event.id, participant, token)
     return RedirectResponse(f"/e/{event.slug}", status_code=303)

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from app import pages
 from app.events import access
 from app.events.models import PART_KINDS, Event
 from app.events.service import event_by_id, municipalities
@@ -168,7 +169,33 @@ async def poll_question(request: Request) -> Response:
     return go(request, f"/e/{event.slug}/organiser/setup")
 
 
+@answers_with_status
+async def rotate_api_token(request: Request) -> Response:
+    event = await _event(request)
+    async with request.app.state.db.write() as session:
+        stored = await session.get(Event, event.id)
+        stored.api_version += 1
+    return go(request, f"/e/{event.slug}/organiser#api-section")
+
+
+async def run_page_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+    """On the page where the organiser runs the day: the question counters and the API token."""
+    from app.api import api_token
+    from app.questions.service import counters
+
+    event = context["event"]
+    base = request.app.state.settings.base_url
+    return {"question_counters": await counters(session, event.id),
+            "api_token": api_token(request.app.state.settings.secret_key, event),
+            "api_base": f"{base}/api/v1/events/{event.slug}",
+            "sections": [*context.get("sections", []), "organiser/_run_extras.html"]}
+
+
+pages.contribute("organiser", run_page_part, order=9)
+
+
 routes = [
+    Route("/e/{slug}/organiser/api-token", rotate_api_token, methods=["POST"]),
     Route("/organiser", dashboard),
     Route("/organiser/login", login, methods=["GET", "POST"]),
     Route("/organiser/logout", logout, methods=["POST"]),

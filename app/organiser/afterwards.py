@@ -1,0 +1,170 @@
+"""After the event: an export of everything (CSV files in one zip), a printable one-page report, and the purge
+that removes all personal data after the retention period while keeping anonymous tallies."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.db import Database, utcnow
+from app.events.models import Event, Participant, RoleLink
+from app.events.service import InvalidInput, event_by_id
+from app.i18n import N_, gettext
+from app.organiser.models import ImportBatch
+from app.organiser.routes import _event
+from app.polls import charts
+from app.polls import service as polls
+from app.polls.models import Ballot
+from app.questions import service as questions
+from app.questions.models import Invitation, Question, QuestionVote
+from app.tables import service as tables
+from app.tables.models import LunchTable, Seat
+from app.templating import templates
+from app.web import answers_with_status, spreadsheet_safe, status_message
+
+RETENTION_DAYS = 30
+
+
+def _csv(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    for row in rows:
+        writer.writerow([spreadsheet_safe(v) if isinstance(v, str) else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+async def export_files(session: AsyncSession, event: Event) -> dict[str, bytes]:
+    views = await questions.moderation_queue(session, event.id, reveal_anonymous=False)
+    question_rows = [["id", "status", "votes", "question", "original", "asker", "municipality", "anonymous",
+                      "received", "answered"]]
+    for v in views:
+        q = v.question
+        question_rows.append([q.id, q.status, v.votes + q.archived_votes, q.body, q.original_body, v.asker, v.place,
+                              int(q.anonymous), q.created_at.isoformat(timespec="seconds"),
+                              q.answered_at.isoformat(timespec="seconds") if q.answered_at else ""])
+    poll_rows = [["question", "type", "voters", "answer", "count", "percent"]]
+    for question in await polls.questions(session, event.id):
+        tally = await polls.tally(session, question)
+        for answer, count in tally.rows() or tally.words or [(b.text, 1) for b in tally.answers] or [("", 0)]:
+            poll_rows.append([question.prompt, question.kind, tally.voters, answer, count, tally.percent(count)])
+        if tally.mean is not None:
+            poll_rows.append([question.prompt, question.kind, tally.voters, "mean", round(tally.mean, 2), ""])
+    overview = await tables.overview(session, event.id, published=True)
+    seating_rows = [["table", "host", "topic", "guest", "municipality", "opened the video link"]]
+    for table in overview.tables:
+        for person, seat in overview.members.get(table.id, []):
+            seating_rows.append([table.name, table.host_name, table.topic, person.name, person.place,
+                                 int(seat.opened_at is not None)])
+    return {"vragen.csv": _csv(question_rows), "peiling.csv": _csv(poll_rows), "tafels.csv": _csv(seating_rows)}
+
+
+async def export_zip(request: Request) -> Response:
+    event = await _event(request)
+    async with request.app.state.db.read() as session:
+        files = await export_files(session, event)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"content-disposition": f'attachment; filename="samen-{event.slug}.zip"'})
+
+
+async def report(request: Request) -> Response:
+    """One printable page: the poll's charts and tables, and the questions answered on air."""
+    event = await _event(request)
+    async with request.app.state.db.read() as session:
+        event = await event_by_id(session, event.id)
+        results = []
+        for question in await polls.questions(session, event.id):
+            if question.status == "draft":
+                continue
+            tally = await polls.tally(session, question)
+            results.append({"question": question, "tally": tally, "figure": charts.figure(tally)})
+        public = await questions.public_questions(session, event.id)
+        counters = await questions.counters(session, event.id)
+    answered = [v for v in public if v.question.status == "answered"]
+    return templates.TemplateResponse(request, "organiser/report.html", {
+        "event": event, "results": results, "answered": answered, "counters": counters, "uses_charts": True,
+        "presenter": True, "summary": True})
+
+
+async def afterwards_page(request: Request) -> Response:
+    event = await _event(request)
+    return templates.TemplateResponse(request, "organiser/afterwards.html", {
+        "event": event, "nav": "afterwards", "retention_days": RETENTION_DAYS,
+        "purge_from": event.day + timedelta(days=RETENTION_DAYS)})
+
+
+async def purge_event(session: AsyncSession, event_id: int) -> dict[str, int]:
+    """Remove every piece of personal data of one event; keep anonymous tallies (question votes as counts,
+    poll ballots without anyone attached). Returns what was removed."""
+    people = list(await session.scalars(select(Participant.id).where(Participant.event_id == event_id)))
+    removed = {"participants": len(people)}
+    if people:
+        rows = await session.execute(select(QuestionVote.question_id, QuestionVote.participant_id)
+                                     .where(QuestionVote.participant_id.in_(people)))
+        counts: dict[int, int] = {}
+        for question_id, _participant in rows.all():
+            counts[question_id] = counts.get(question_id, 0) + 1
+        for question_id, count in counts.items():
+            await session.execute(update(Question).where(Question.id == question_id)
+                                  .values(archived_votes=Question.archived_votes + count))
+        await session.execute(delete(QuestionVote).where(QuestionVote.participant_id.in_(people)))
+        await session.execute(update(Question).where(Question.participant_id.in_(people)).values(participant_id=None))
+        await session.execute(update(Ballot).where(Ballot.participant_id.in_(people)).values(participant_id=None))
+        await session.execute(delete(Invitation).where(Invitation.event_id == event_id))
+        await session.execute(delete(Seat).where(Seat.participant_id.in_(people)))
+        await session.execute(delete(Participant).where(Participant.event_id == event_id))
+    links = await session.execute(delete(RoleLink).where(RoleLink.event_id == event_id))
+    removed["links"] = links.rowcount or 0
+    await session.execute(update(LunchTable).where(LunchTable.event_id == event_id)
+                          .values(host_name="", host_municipality_id=None, host_link_id=None))
+    await session.execute(delete(ImportBatch).where(ImportBatch.event_id == event_id))
+    event = await session.get(Event, event_id)
+    event.purged_at = utcnow()
+    return removed
+
+
+@answers_with_status
+async def purge(request: Request) -> Response:
+    event = await _event(request)
+    data = await request.form()
+    if str(data.get("confirm", "")).strip().upper() != event.code:
+        raise InvalidInput({"confirm": N_("Type the event code to confirm.")})
+    if event.day + timedelta(days=RETENTION_DAYS) > utcnow().date() and data.get("early") != "1":
+        raise InvalidInput({"confirm": N_("The retention period has not ended yet. Tick the box to purge early.")})
+    async with request.app.state.db.write() as session:
+        removed = await purge_event(session, event.id)
+    hub = request.app.state.hub
+    await hub.changed(f"online:{event.id}", f"moderation:{event.id}", f"questions:{event.id}", f"seating:{event.id}")
+    return status_message(request, gettext("Personal data removed: %(num)s participants.", num=removed["participants"]))
+
+
+async def purge_due(db: Database, days: int = RETENTION_DAYS, slug: str | None = None) -> list[tuple[str, dict]]:
+    """`samen purge`: every event whose retention period has ended (or one named event)."""
+    done = []
+    async with db.write() as session:
+        query = select(Event).where(Event.purged_at.is_(None))
+        if slug:
+            query = query.where(Event.slug == slug)
+        for event in list(await session.scalars(query)):
+            if slug or event.day + timedelta(days=days) <= utcnow().date():
+                done.append((event.slug, await purge_event(session, event.id)))
+    return done
+
+
+routes = [
+    Route("/e/{slug}/organiser/afterwards", afterwards_page),
+    Route("/e/{slug}/organiser/export.zip", export_zip),
+    Route("/e/{slug}/organiser/report", report),
+    Route("/e/{slug}/organiser/purge", purge, methods=["POST"]),
+]
