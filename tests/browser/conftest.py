@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.db import Database
-from app.demo import CODE, PARTICIPANTS, SLUG, create_demo, demo_token
+from app.demo import CODE, ORGANISER, PARTICIPANTS, SLUG, create_demo, demo_password, demo_token
 from app.migrate import upgrade
 from tests.conftest import SECRET
 
@@ -118,7 +118,10 @@ def demo_links() -> dict[str, str]:
     }
     from app.demo import TABLES
 
-    roles = [("organiser", "Secretariaat G40"), ("moderator", "Gespreksleider"),
+    # The organiser signs in with an account: a context labelled "organiser…" is signed in by new_page, and this
+    # path (the login page) then sends it on to the organiser's page, as it does for a signed-in organiser.
+    links["organiser:Secretariaat G40"] = f"/organiser/login?next=/e/{SLUG}/organiser"
+    roles = [("moderator", "Gespreksleider"),
              ("moderator", "Assistent moderatie"), ("presenter", "Presentatiescherm")]
     roles += [("host", host) for _name, host, _city, _topic in TABLES]
     for role, label in roles:
@@ -339,6 +342,11 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
                 route.abort("blockedbyclient")
 
         context.route("**/*", guard)
+        if label and label.startswith("organiser"):
+            response = context.request.post(f"{server.base_url}/organiser/login", headers={"Origin": server.base_url},
+                                            form={"username": ORGANISER, "password": demo_password(SECRET),
+                                                  "next": "/organiser"}, max_redirects=0)
+            assert response.status == 303, f"organiser sign-in failed: {response.status}"
         page = context.new_page()
 
         def on_console(message) -> None:  # noqa: ANN001
