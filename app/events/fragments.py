@@ -19,7 +19,7 @@ async def programme_context(db: Database, event_id: int) -> dict:
 async def online_context(db: Database, hub: Hub, event_id: int) -> dict:
     async with db.read() as session:
         people = await service.participants(session, event_id)
-    present = hub.online(service.presence_group(event_id))
+    present = await hub.online(service.presence_group(event_id))
     return {"participants": people, "present": present}
 
 

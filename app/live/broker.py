@@ -42,4 +42,8 @@ class MemoryBroker:
 def broker_from_url(url: str) -> Broker:
     if url in ("", "memory://"):
         return MemoryBroker()
-    raise ValueError(f"Unsupported BROKER_URL {url!r}: use memory:// (Redis comes with the scale-out work)")
+    if url.startswith(("redis://", "rediss://")):
+        from app.live.redis_broker import RedisBroker
+
+        return RedisBroker(url)
+    raise ValueError(f"Unsupported BROKER_URL {url!r}: use memory:// or redis://host:port/db")

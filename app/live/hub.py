@@ -92,6 +92,12 @@ class Hub:
         await self.broker.publish(KICK + identity)
 
     def _on_notice(self, topic: str) -> None:
+        if topic == "!resync":
+            # The broker was away: notices may have been missed, so every watched topic is re-rendered.
+            for watched in list(self.subscribers):
+                self.versions[watched] += 1
+                self.dirty.add(watched)
+            return
         if topic.startswith(KICK):
             for subscriber in list(self.by_identity.get(topic[len(KICK):], ())):
                 subscriber.kicked.set()
@@ -135,14 +141,25 @@ class Hub:
 
     def arrive(self, group: str, member: str) -> None:
         self.presence[group][member] += 1
+        self._share_presence(group)
 
     def leave(self, group: str, member: str) -> None:
         members = self.presence[group]
         members[member] -= 1
         if members[member] <= 0:
             del members[member]
+        self._share_presence(group)
 
-    def online(self, group: str) -> set[str]:
+    def _share_presence(self, group: str) -> None:
+        share = getattr(self.broker, "set_presence", None)
+        if share is not None:
+            share(group, set(self.presence.get(group, {})))
+
+    async def online(self, group: str) -> set[str]:
+        """Who has a page open, in every process (the broker knows the others')."""
+        shared = getattr(self.broker, "online", None)
+        if shared is not None:
+            return await shared(group)
         return set(self.presence.get(group, {}))
 
     # --- rendering -----------------------------------------------------------------------------------

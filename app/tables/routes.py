@@ -56,7 +56,7 @@ async def seating(request: Request) -> Response:
         async with db.read() as session:
             latest = await service.current_round(session, event.id)
             opened = {s.participant_id for s in await service.seats(session, latest.id) if s.opened_at} if latest else set()
-        present = {int(m) for m in hub.online(presence_group(event.id)) if m.isdigit()} | opened
+        present = {int(m) for m in await hub.online(presence_group(event.id)) if m.isdigit()} | opened
         async with db.write() as session:
             moves = await service.rebalance(session, event, present)
         if not moves:

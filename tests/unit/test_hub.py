@@ -104,11 +104,11 @@ async def test_a_failing_renderer_does_not_stop_other_topics():
     assert [topic for topic, _v, _h in ok.take()] == ["count:1"]
 
 
-def test_presence_counts_pages_per_member():
+async def test_presence_counts_pages_per_member():
     hub, _ = make_hub()
     hub.arrive("event:1", "17")
     hub.arrive("event:1", "17")  # a second tab
     hub.leave("event:1", "17")
-    assert hub.online("event:1") == {"17"}
+    assert await hub.online("event:1") == {"17"}
     hub.leave("event:1", "17")
-    assert hub.online("event:1") == set()
+    assert await hub.online("event:1") == set()

@@ -1,0 +1,60 @@
+"""The real services some tests need: PostgreSQL and Redis on this machine. Locally a missing service skips
+those tests; under CI=true it fails them, loudly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+POSTGRES_ADMIN = os.environ.get("SAMEN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("SAMEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is unreachable ({error}); CI must test against it")
+    pytest.skip(f"{what} not reachable ({error}); set CI=true to make this a failure")
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def require_redis() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as error:  # noqa: BLE001
+        _unavailable("Redis", error)
+    return REDIS_URL
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (created and dropped here)."""
+    import asyncpg
+
+    name = f"samen_test_{uuid.uuid4().hex[:10]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(_plain(POSTGRES_ADMIN), timeout=3)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        _unavailable("PostgreSQL", error)
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
