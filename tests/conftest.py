@@ -4,6 +4,7 @@ its lifespan running under Starlette's TestClient, the demo event, and clients s
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -29,11 +30,33 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# SAMEN_TEST_BACKEND=postgres-redis runs the whole suite on PostgreSQL (a fresh database per test, copied from
+# a migrated template) with the Redis broker, as CI does after the SQLite run.
+BACKEND = os.environ.get("SAMEN_TEST_BACKEND", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    from tests.services import postgres_database
+
+    with postgres_database() as url:
+        upgrade(url)
+        yield url
+
+
 @pytest.fixture
-def settings(tmp_path: Path, template_db: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, template_db: Path) -> Iterator[Settings]:
+    if BACKEND == "postgres-redis":
+        from tests.services import postgres_database, require_redis
+
+        template = request.getfixturevalue("postgres_template").rsplit("/", 1)[1]
+        with postgres_database(template=template) as url:
+            yield Settings(database_url=url, secret_key=SECRET, allowed_origins=[ORIGIN], base_url=ORIGIN,
+                           tick_seconds=0.05, broker_url=require_redis())
+        return
     db_path = tmp_path / "samen.db"
     shutil.copy(template_db, db_path)
-    return Settings(
+    yield Settings(
         database_url=f"sqlite+aiosqlite:///{db_path}",
         secret_key=SECRET,
         allowed_origins=[ORIGIN],

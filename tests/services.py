@@ -36,8 +36,8 @@ def require_redis() -> str:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (created and dropped here)."""
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, empty or copied from a template (created and dropped here)."""
     import asyncpg
 
     name = f"samen_test_{uuid.uuid4().hex[:10]}"
@@ -50,7 +50,7 @@ def postgres_database() -> Iterator[str]:
             await conn.close()
 
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     except Exception as error:  # noqa: BLE001
         _unavailable("PostgreSQL", error)
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]

@@ -138,7 +138,11 @@ async def vote(session: AsyncSession, event: Event, participant: Participant, qu
 
 
 async def _ballot(session: AsyncSession, question_id: int, participant_id: int) -> Ballot:
-    query = select(Ballot).where(Ballot.question_id == question_id, Ballot.participant_id == participant_id)
+    """The participant's ballot, locked for this transaction: two votes of the same person at the same moment
+    (a double tap, a resend after a reconnect) take turns instead of mixing their choices (PostgreSQL's row
+    lock; on SQLite the write transaction already holds the database lock)."""
+    query = (select(Ballot).where(Ballot.question_id == question_id, Ballot.participant_id == participant_id)
+             .with_for_update())
     ballot = await session.scalar(query)
     if ballot is not None:
         return ballot

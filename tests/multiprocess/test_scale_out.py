@@ -54,7 +54,8 @@ class Process:
                 return
             except (urllib.error.URLError, ConnectionError, OSError):
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"uvicorn exited: {(tmp / f'uvicorn-{self.port}.log').read_text()[-2000:]}")
+                    log = (tmp / f"uvicorn-{self.port}.log").read_text()[-2000:]
+                    raise RuntimeError(f"uvicorn exited: {log}") from None
                 time.sleep(0.1)
         raise RuntimeError("uvicorn did not become healthy")
 

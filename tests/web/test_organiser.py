@@ -612,7 +612,8 @@ def test_adding_a_participant_by_hand_gives_them_a_link(settings, organiser):  #
     {"name": "", "municipality": "ZWOLLE"},
     {"name": "x" * 81, "municipality": "ZWOLLE"},
     {"name": "Geen Organisatie", "municipality": "other", "organisation": ""},
-])
+], ids=["unknown-municipality", "no-municipality", "bad-email", "email-without-domain", "no-name", "long-name",
+        "other-without-organisation"])
 def test_bad_participants_by_hand_are_refused_and_nothing_is_written(settings, organiser, fields):  # noqa: ANN001
     fields = {**fields, "municipality": str(city(settings, "Zwolle")) if fields["municipality"] == "ZWOLLE"
               else fields["municipality"]}
@@ -1046,6 +1047,19 @@ def test_purge_removes_every_piece_of_personal_data_and_keeps_the_tallies(settin
     exported = zipfile.ZipFile(io.BytesIO(organiser.get(f"{BASE}/export.zip").content))
     assert "Erik van Dijk" not in exported.read("vragen.csv").decode()
     assert len(_csv_rows(exported.read("tafels.csv"))) == 1
+
+
+def test_purge_closes_the_open_pages_of_everyone_removed(settings, demo, people, browser, organiser):  # noqa: ANN001
+    """As deleting one person or revoking a link does: the pages of people whose data and links are gone close."""
+    erik, moderator = browser(), browser()
+    sign_in(erik, demo[ERIK])
+    sign_in(moderator, demo[MODERATOR])
+    with erik.websocket(f"/ws/participant/{SLUG}") as ws_erik, moderator.websocket(f"/ws/moderator/{SLUG}") as ws_mod:
+        ws_erik.receive_text()
+        ws_mod.receive_text()
+        assert post(organiser, f"{BASE}/purge", {"confirm": "G40DEC", "early": "1"}).status_code == 200
+        assert closed_with(ws_erik) == 4401
+        assert closed_with(ws_mod) == 4401
 
 
 def _past_demo(settings, days_ago: int = 1) -> None:  # noqa: ANN001
