@@ -47,7 +47,7 @@ async def export_files(session: AsyncSession, event: Event) -> dict[str, bytes]:
                       "received", "answered"]]
     for v in views:
         q = v.question
-        question_rows.append([q.id, q.status, v.votes + q.archived_votes, q.body, q.original_body, v.asker, v.place,
+        question_rows.append([q.id, q.status, v.votes, q.body, q.original_body, v.asker, v.place,
                               int(q.anonymous), q.created_at.isoformat(timespec="seconds"),
                               q.answered_at.isoformat(timespec="seconds") if q.answered_at else ""])
     poll_rows = [["question", "type", "voters", "answer", "count", "percent"]]
@@ -108,7 +108,7 @@ async def purge_event(session: AsyncSession, event_id: int) -> dict[str, int]:
     """Remove every piece of personal data of one event; keep anonymous tallies (question votes as counts,
     poll ballots without anyone attached). Returns what was removed."""
     people = list(await session.scalars(select(Participant.id).where(Participant.event_id == event_id)))
-    removed = {"participants": len(people)}
+    removed: dict = {"participants": len(people), "ids": people}
     if people:
         rows = await session.execute(select(QuestionVote.question_id, QuestionVote.participant_id)
                                      .where(QuestionVote.participant_id.in_(people)))
@@ -124,8 +124,9 @@ async def purge_event(session: AsyncSession, event_id: int) -> dict[str, int]:
         await session.execute(delete(Invitation).where(Invitation.event_id == event_id))
         await session.execute(delete(Seat).where(Seat.participant_id.in_(people)))
         await session.execute(delete(Participant).where(Participant.event_id == event_id))
-    links = await session.execute(delete(RoleLink).where(RoleLink.event_id == event_id))
-    removed["links"] = links.rowcount or 0
+    link_ids = list(await session.scalars(select(RoleLink.id).where(RoleLink.event_id == event_id)))
+    await session.execute(delete(RoleLink).where(RoleLink.event_id == event_id))
+    removed["links"], removed["link_ids"] = len(link_ids), link_ids
     await session.execute(update(LunchTable).where(LunchTable.event_id == event_id)
                           .values(host_name="", host_municipality_id=None, host_link_id=None))
     await session.execute(delete(ImportBatch).where(ImportBatch.event_id == event_id))
@@ -145,6 +146,10 @@ async def purge(request: Request) -> Response:
     async with request.app.state.db.write() as session:
         removed = await purge_event(session, event.id)
     hub = request.app.state.hub
+    for participant_id in removed.pop("ids"):  # their open pages close at once
+        await hub.kick(f"participant:{participant_id}")
+    for link_id in removed.pop("link_ids"):
+        await hub.kick(f"link:{link_id}")
     await hub.changed(f"online:{event.id}", f"moderation:{event.id}", f"questions:{event.id}", f"seating:{event.id}")
     return status_message(request, gettext("Personal data removed: %(num)s participants.", num=removed["participants"]))
 

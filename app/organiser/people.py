@@ -64,8 +64,8 @@ async def _validate_person(session, fields: dict) -> dict:  # noqa: ANN001
     result = importing.parse_participants((line + buffer.getvalue()).encode(), cities)
     if not result.ok:
         problem = result.problems[0]
-        params = {k: v for k, v in problem.params.items() if k != "line"}
-        message = gettext(problem.message, **problem.params, **params) if problem.params else gettext(problem.message)
+        message = gettext(problem.message, **problem.params) if problem.params else gettext(problem.message)
+        # The import's messages start with the line number; a person typed in by hand has none.
         raise InvalidInput({"person": message.split(": ", 1)[-1] if problem.line else message})
     return result.rows[0].__dict__
 

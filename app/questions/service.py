@@ -272,7 +272,8 @@ async def _views(session: AsyncSession, questions: list[Question], reveal_anonym
         person = people.get(q.participant_id) if q.participant_id else None
         show = person is not None and (not q.anonymous or reveal_anonymous)
         result.append(QuestionView(
-            question=q, votes=votes.get(q.id, 0), asker=person.name if show else "",
+            # Upvotes of people removed on request or by the purge are kept as a count on the question.
+            question=q, votes=votes.get(q.id, 0) + q.archived_votes, asker=person.name if show else "",
             place=person.place if show else "", also_asked=merged.get(q.id, 0),
             invitation=invitations.get(q.id), participant_id=q.participant_id,
         ))
