@@ -164,7 +164,9 @@ def assign(
     locked = {p: t for p, t in (locked or {}).items() if any(t == table.id for table in tables)}
     state = _State(tables, history)
     hosts = sum(1 for t in tables if t.host)
-    targets = target_sizes(tables, hosts + len(guests), rng)
+    # Which tables get the one extra seat is left to the placement (not fixed up front): a table whose host
+    # shares a city with many guests should stay the smaller one.
+    base, extra = divmod(hosts + len(guests), len(tables))
     seats: dict[int, int] = {}
     by_id = {g.id: g for g in guests}
     for person_id, table_id in locked.items():
@@ -177,18 +179,21 @@ def assign(
     order = sorted((g for g in guests if g.id not in seats),
                    key=lambda g: (-city_size[g.city] if g.city else 0, rng.random()))
     table_ids = [t.id for t in tables]
+    larger = sum(1 for t in table_ids if len(state.members[t]) > base)
     for guest in order:
         best, best_cost = None, None
         repeats = state.repeats(guest)
         for table_id in table_ids:
             size = len(state.members[table_id])
-            if size >= targets[table_id]:
+            if size > base or (size == base and larger >= extra):
                 continue
             cost = state.cost_with(guest, table_id, repeats=repeats) + W_FILL * size + rng.random() * 1e-6
             if best_cost is None or cost < best_cost:
                 best, best_cost = table_id, cost
         if best is None:  # every table at target (locks overfilled some): take the emptiest
             best = min(table_ids, key=lambda t: len(state.members[t]))
+        if len(state.members[best]) == base:
+            larger += 1
         state._add(guest, best)
         seats[guest.id] = best
 
