@@ -17,11 +17,14 @@ Measured
   voter count >= k; latency = that time - t_k, over all votes and all screens (p50/p95/p99);
 - updates per screen: #poll-results fragments received after the question opened (mean/max);
 - reach: screens whose last #poll-results shows the final count, out of M;
-- the final tally against the database (rows in poll_ballot, read with sqlite3 after the server stopped)
+- the final tally against the database (rows in poll_ballot, read after the server stopped)
   and against the sum of the chart (the figure JSON and the figures table in the same fragment);
 - server RSS (VmRSS at the end of voting, VmHWM peak) and server CPU from /proc/<pid>;
 - client CPU seconds (resource.getrusage) over the same window: the client is one Python process, so a
   utilisation near 100 % means the client itself was saturated and its receive times are late.
+
+The pieces are reusable for several processes on one database and broker (``run_config(database_url=…,
+broker_url=…, processes=N)``, ``start_servers``): see bench/scale_out.py.
 """
 
 from __future__ import annotations
@@ -37,13 +40,13 @@ import re
 import resource
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +80,8 @@ finally:
     profile.dump_stats(sys.argv[2])
 """
 
+WindowHook = Callable[[], Awaitable[None]]
+
 RESULTS_ID = 'id="poll-results"'
 COUNTER = re.compile(r'<p class="counter"><strong>(\d+)</strong>')
 CHART_JSON = re.compile(r'<script type="application/json" data-chart="[^"]*">(.*?)</script>', re.S)
@@ -98,6 +103,7 @@ class Config:
 @dataclass
 class Screen:
     index: int
+    server: int = 0  # which server (index into the list) this screen's socket is connected to
     connected: bool = False
     snapshot_at: float | None = None
     results: list[tuple[float, int]] = field(default_factory=list)  # (receive time, voter count) per fragment
@@ -114,6 +120,7 @@ class Screen:
 class Vote:
     voter: int
     scheduled: float
+    server: int = 0  # which server (index into the list) the vote was posted to
     sent: float = 0.0
     ack: float = 0.0
     status: int = 0
@@ -150,7 +157,16 @@ class Result:
     every_screen_final: bool = False
     server_rss_mb: float = 0.0
     server_peak_rss_mb: float = 0.0
-    server_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0  # all server processes together
+    server_cpu_per_process: list[float] = field(default_factory=list)
+    processes: int = 1
+    screens_per_process: list[int] = field(default_factory=list)  # live screens (with a snapshot) on each server
+    votes_per_process: list[int] = field(default_factory=list)
+    votes_elsewhere: int = 0  # votes posted to another process than the one holding that voter's own screen(s)
+    deliveries: int = 0  # #poll-results updates received by all screens during the voting window
+    deliveries_per_second: float = 0.0
+    voting_window_s: float = 0.0  # first vote sent -> last vote acknowledged
+    latency_by_process_ms: list[dict[str, float]] = field(default_factory=list)  # of the screens on each server
     client_cpu_s: float = 0.0
     machine_busy_s: float = 0.0  # all processes on all CPUs in the window (/proc/stat)
     load_average: float = 0.0
@@ -185,9 +201,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare_database(db_path: Path, voters: int) -> tuple[list[str], int, list[int]]:
+def sqlite_url(db_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{db_path}"
+
+
+def prepare_database(db_path: Path | str, voters: int) -> tuple[list[str], int, list[int]]:
     """Migrate, create the demo and ``voters`` participants (one write transaction); return their invite
-    tokens, the id of poll question 1 and its option ids. Runs outside any event loop (Alembic uses asyncio.run)."""
+    tokens, the id of poll question 1 and its option ids. ``db_path`` is a SQLite file or any database URL
+    (e.g. ``postgresql+asyncpg://…`` of an empty database). Runs outside any event loop (Alembic uses asyncio.run)."""
     from sqlalchemy import select
 
     from app.db import Database
@@ -195,11 +216,12 @@ def prepare_database(db_path: Path, voters: int) -> tuple[list[str], int, list[i
     from app.events.models import Event
     from app.events.service import create_participant
     from app.migrate import upgrade
+    from app.polls.models import PollOption, PollQuestion
 
-    url = f"sqlite+aiosqlite:///{db_path}"
+    url = db_path if isinstance(db_path, str) else sqlite_url(db_path)
     upgrade(url)
 
-    async def seed() -> list[str]:
+    async def seed() -> tuple[list[str], int, list[int]]:
         db = Database(url)
         try:
             await create_demo(db, SECRET)
@@ -210,42 +232,75 @@ def prepare_database(db_path: Path, voters: int) -> tuple[list[str], int, list[i
                 for i in range(voters):
                     _participant, token = await create_participant(session, event, f"Stemmer {i + 1}", None, "Bench")
                     tokens.append(token)
-            return tokens
+            async with db.read() as session:
+                (question_id, kind), = (await session.execute(
+                    select(PollQuestion.id, PollQuestion.kind)
+                    .where(PollQuestion.event_id == event.id, PollQuestion.position == 1))).all()
+                assert kind == "single", kind
+                options = list(await session.scalars(
+                    select(PollOption.id).where(PollOption.question_id == question_id).order_by(PollOption.position)))
+            return tokens, question_id, options
         finally:
             await db.dispose()
 
-    tokens = asyncio.run(seed())
-    with contextlib.closing(sqlite3.connect(db_path)) as con:
-        (question_id, kind), = con.execute(
-            "SELECT q.id, q.kind FROM poll_question q JOIN event e ON e.id = q.event_id "
-            "WHERE e.slug = ? AND q.position = 1", (SLUG,)).fetchall()
-        assert kind == "single", kind
-        options = [row[0] for row in con.execute(
-            "SELECT id FROM poll_option WHERE question_id = ? ORDER BY position", (question_id,))]
-    return tokens, question_id, options
+    return asyncio.run(seed())
+
+
+def read_tally(url: str, question_id: int, options: list[int]) -> tuple[int, list[int]]:
+    """(ballots of the question, votes per option in ``options`` order), read from the database at ``url``."""
+    from sqlalchemy import text
+
+    from app.db import Database
+
+    async def read() -> tuple[int, list[int]]:
+        db = Database(url)
+        try:
+            async with db.read() as session:
+                ballots = (await session.execute(text("SELECT count(*) FROM poll_ballot WHERE question_id = :q"),
+                                                 {"q": question_id})).scalar_one()
+                counts = dict((await session.execute(text(
+                    "SELECT c.option_id, count(*) FROM poll_choice c JOIN poll_ballot b ON b.id = c.ballot_id "
+                    "WHERE b.question_id = :q GROUP BY c.option_id"), {"q": question_id})).all())
+            return int(ballots), [int(counts.get(o, 0)) for o in options]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(read())
 
 
 class Server:
-    """uvicorn app.main:create_app in its own process (one worker), as the Procfile runs it."""
+    """uvicorn app.main:create_app in its own process (one worker), as the Procfile runs it.
 
-    def __init__(self, data_dir: Path, tick_ms: int, profile: bool = False) -> None:
+    By default on the SQLite file ``samen.db`` in ``data_dir`` with the in-process broker; ``database_url`` and
+    ``broker_url`` (e.g. PostgreSQL and ``redis://…``) let several of them share one database and broker."""
+
+    def __init__(self, data_dir: Path, tick_ms: int, profile: bool = False, *, database_url: str | None = None,
+                 broker_url: str | None = None, name: str = "uvicorn") -> None:
         self.data_dir = data_dir
-        self.profile_path = data_dir / "server.prof" if profile else None
+        self.profile_path = data_dir / f"{name}.prof" if profile else None
+        if profile and name == "uvicorn":
+            self.profile_path = data_dir / "server.prof"
         self.port = _free_port()
         self.tick_ms = tick_ms
-        self.log_path = data_dir / "uvicorn.log"
+        self.database_url = database_url or sqlite_url(data_dir / "samen.db")
+        self.broker_url = broker_url
+        self.name = name
+        self.log_path = data_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
+        self.last_cpu_s = 0.0  # CPU seconds read while the process still ran (after it ends /proc has no entry)
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'samen.db'}",
+        env = {**os.environ, "DATABASE_URL": self.database_url,
                "SECRET_KEY": SECRET, "BASE_URL": self.base_url, "LIVE_TICK_MS": str(self.tick_ms),
                "SAMEN_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"}
         env.pop("ALLOWED_ORIGINS", None)
         env.pop("BROKER_URL", None)
+        if self.broker_url:
+            env["BROKER_URL"] = self.broker_url
         command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", HOST,
                    "--port", str(self.port), "--ws-per-message-deflate", "false", "--ws-max-size", "65536",
                    "--backlog", "4096"]
@@ -268,15 +323,22 @@ class Server:
         raise RuntimeError(f"uvicorn did not become healthy within {STARTUP_SECONDS:.0f} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        if self.process is not None:
+            self.cpu_seconds()  # the last reading, kept for after the process is gone
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.terminate()
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                process.kill()
+            raise
 
     @property
     def pid(self) -> int:
@@ -297,9 +359,10 @@ class Server:
         """utime + stime of the server process (all its threads, e.g. aiosqlite's)."""
         try:
             fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, AssertionError):
+            return self.last_cpu_s
+        self.last_cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return self.last_cpu_s
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -326,6 +389,38 @@ class Server:
             elif "closing a WebSocket" in line:
                 found["closing a WebSocket that stopped reading"] = found.get("closing a WebSocket that stopped reading", 0) + 1
         return [f"{n}× {text}" for text, n in found.items()]
+
+
+def start_servers(count: int, data_dir: Path, tick_ms: int, *, database_url: str | None = None,
+                  broker_url: str | None = None, profile: bool = False) -> list[Server]:
+    """``count`` uvicorn processes on their own ports, sharing ``database_url`` and ``broker_url``. If one fails
+    to start, the ones already running are stopped before the error propagates."""
+    servers: list[Server] = []
+    try:
+        for i in range(count):
+            server = Server(data_dir, tick_ms, profile, database_url=database_url, broker_url=broker_url,
+                            name="uvicorn" if count == 1 else f"uvicorn-{i + 1}")
+            servers.append(server)
+            server.start()
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers: list[Server]) -> None:
+    """Stop every server, even if stopping one of them fails."""
+    errors = []
+    for server in servers:
+        try:
+            server.stop()
+        except BaseException as error:  # noqa: BLE001 - still stop the others
+            errors.append(error)
+            with contextlib.suppress(Exception):
+                if server.process is not None:
+                    server.process.kill()
+    if errors:
+        raise errors[0]
 
 
 # --- a minimal HTTP/1.1 client (one connection per request, as phones would) ----------------------------
@@ -493,11 +588,20 @@ def _cpu_self() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def drive(config: Config, server: Server, tokens: list[str], question_id: int, options: list[int],
-                result: Result, log) -> tuple[list[Screen], list[Vote]]:  # noqa: ANN001
+async def drive(config: Config, server: Server | list[Server], tokens: list[str], question_id: int,
+                options: list[int], result: Result, log,  # noqa: ANN001
+                window_hooks: tuple[WindowHook, WindowHook] | None = None) -> tuple[list[Screen], list[Vote]]:
+    """Sign in, connect the screens, open the question, vote, settle.
+
+    With several servers (one database, one broker) the work is spread like a load balancer without sticky
+    sessions: sign-ins, screens and votes go round-robin over the servers, so a voter's POST and the screen that
+    uses the same cookie generally land on different processes. ``window_hooks`` (before, after) run right
+    before the question is opened and right after settling (e.g. to read broker counters)."""
     from app.demo import SLUG, demo_token
 
-    port = server.port
+    servers = server if isinstance(server, list) else [server]
+    ports = [s.port for s in servers]
+    port = ports[0]
     rng = random.Random(config.seed)
     soft, _hard = raise_open_files_limit()
     need = config.screens + config.voters + 64
@@ -508,12 +612,12 @@ async def drive(config: Config, server: Server, tokens: list[str], question_id: 
     started = time.monotonic()
     gate = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
 
-    async def one(path: str) -> str:
+    async def one(i: int, path: str) -> str:
         async with gate:
-            return await sign_in(port, path)
+            return await sign_in(ports[i % len(ports)], path)
 
     moderator_cookie = await sign_in(port, f"/r/{demo_token(SECRET, MODERATOR)}")
-    cookies = await asyncio.gather(*(one(f"/j/{token}") for token in tokens))
+    cookies = await asyncio.gather(*(one(i, f"/j/{token}") for i, token in enumerate(tokens)))
     result.sign_in_s = time.monotonic() - started
     log(f"  signed in {len(cookies)} voters in {result.sign_in_s:.1f} s")
 
@@ -521,13 +625,18 @@ async def drive(config: Config, server: Server, tokens: list[str], question_id: 
     started = time.monotonic()
     stop = asyncio.Event()
     progress = asyncio.Event()
-    screens = [Screen(i, progress=progress) for i in range(config.screens)]
+    # Screen i uses voter i's cookie (round-robin) and goes to server (i // n) % n while voter i's POST goes to
+    # i % n: over every n² voters each (screen process, vote process) pair occurs once, so with two servers half
+    # the votes are posted to the process that does not hold the voter's own screen (no sticky sessions).
+    n = len(ports)
+    screens = [Screen(i, server=(i // n) % n, progress=progress) for i in range(config.screens)]
     connect_gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     tasks: list[asyncio.Task] = []
 
     async def open_screen(screen: Screen) -> None:
         async with connect_gate:
-            tasks.append(asyncio.ensure_future(watch(screen, port, SLUG, cookies[screen.index % len(cookies)], stop)))
+            tasks.append(asyncio.ensure_future(
+                watch(screen, ports[screen.server], SLUG, cookies[screen.index % len(cookies)], stop)))
             await _wait_until(lambda: screen.snapshot_at is not None or bool(screen.closed_early), progress, HTTP_TIMEOUT)
 
     with contextlib.suppress(TimeoutError):
@@ -537,7 +646,10 @@ async def drive(config: Config, server: Server, tokens: list[str], question_id: 
     log(f"  {result.screens_connected}/{config.screens} screens connected with a snapshot in {result.connect_s:.1f} s")
 
     # Measurement window: from opening the question to the end of settling.
-    cpu0, server_cpu0, busy0, window0 = _cpu_self(), server.cpu_seconds(), _machine_busy(), time.monotonic()
+    if window_hooks:
+        await window_hooks[0]()
+    cpu0, busy0, window0 = _cpu_self(), _machine_busy(), time.monotonic()
+    server_cpu0 = [s.cpu_seconds() for s in servers]
     for s in screens:
         s.results.clear()  # the "no results yet" snapshot has no counter anyway; count only what follows
     status, _h, body, opened = await asyncio.wait_for(
@@ -562,17 +674,18 @@ async def drive(config: Config, server: Server, tokens: list[str], question_id: 
     async def cast(v: Vote) -> None:
         await asyncio.sleep(max(0.0, v.scheduled - time.monotonic()))
         body = f"option={rng.choice(options)}".encode()
+        to = ports[v.server]
         v.sent = time.monotonic()
         try:
             v.status, _h, _b, v.ack = await asyncio.wait_for(
-                http(port, "POST", f"/e/{SLUG}/polls/{question_id}/vote", _form_headers(port, cookies[v.voter]), body),
+                http(to, "POST", f"/e/{SLUG}/polls/{question_id}/vote", _form_headers(to, cookies[v.voter]), body),
                 HTTP_TIMEOUT)
         except Exception as error:  # noqa: BLE001 - report every failure mode
             v.error = f"{type(error).__name__}: {error}"[:120]
             v.ack = time.monotonic()
 
     for k, voter in enumerate(order):
-        votes.append(Vote(voter=voter, scheduled=t0 + k * interval))
+        votes.append(Vote(voter=voter, scheduled=t0 + k * interval, server=k % len(ports)))
     await asyncio.gather(*(cast(v) for v in votes))
     ok = [v for v in votes if v.status == 200]
     log(f"  {len(ok)}/{len(votes)} votes acknowledged in {max((v.ack for v in votes), default=t0) - t0:.1f} s")
@@ -584,10 +697,15 @@ async def drive(config: Config, server: Server, tokens: list[str], question_id: 
     await asyncio.sleep(max(0.3, 2 * config.tick_ms / 1000))  # anything still in flight (e.g. a later render)
     result.window_s = time.monotonic() - window0
     result.client_cpu_s = _cpu_self() - cpu0
-    result.server_cpu_s = server.cpu_seconds() - server_cpu0
+    result.server_cpu_per_process = [s.cpu_seconds() - c0 for s, c0 in zip(servers, server_cpu0, strict=True)]
+    result.server_cpu_s = sum(result.server_cpu_per_process)
     result.machine_busy_s = _machine_busy() - busy0
     result.load_average = os.getloadavg()[0]
-    result.server_rss_mb, result.server_peak_rss_mb = server.rss_mb()
+    rss = [s.rss_mb() for s in servers]
+    result.server_rss_mb, result.server_peak_rss_mb = max(r[0] for r in rss), max(r[1] for r in rss)
+    result.processes = len(servers)
+    if window_hooks:
+        await window_hooks[1]()
 
     stop.set()
     with contextlib.suppress(TimeoutError):
@@ -612,12 +730,22 @@ def analyse(result: Result, screens: list[Screen], votes: list[Vote], opened_scr
         result.offered_per_second = len(votes) / sched_span if sched_span else 0.0
         result.ack_ms = {k: v * 1000 for k, v in _percentiles([v.ack - v.sent for v in ok]).items()}
 
+    screen_servers: dict[int, set[int]] = {}
+    for screen in screens:
+        screen_servers.setdefault(screen.index % max(1, config.voters), set()).add(screen.server)
+    result.screens_per_process = [sum(1 for s in screens if s.server == i and s.snapshot_at is not None)
+                                  for i in range(result.processes)]
+    result.votes_per_process = [sum(1 for v in votes if v.server == i and v.status == 200) for i in range(result.processes)]
+    result.votes_elsewhere = sum(1 for v in votes if screen_servers.get(v.voter) and v.server not in screen_servers[v.voter])
+
     acks = [v.ack for v in ok]
     latencies: list[float] = []
+    by_process: dict[int, list[float]] = {}
     missing = 0
     for screen in screens:
         if screen.snapshot_at is None:
             continue
+        mine = by_process.setdefault(screen.server, [])
         first_at: list[float | None] = [None] * (len(acks) + 1)
         seen = 0
         for t, count in screen.results:
@@ -631,10 +759,13 @@ def analyse(result: Result, screens: list[Screen], votes: list[Vote], opened_scr
                 missing += 1
             else:
                 latencies.append(t - acks[k - 1])
+                mine.append(t - acks[k - 1])
     result.latency_samples = len(latencies)
     result.latency_missing = missing
     result.latency_negative = sum(1 for x in latencies if x < 0)
     result.latency_ms = {k: v * 1000 for k, v in _percentiles(latencies).items()}
+    result.latency_by_process_ms = [{k: v * 1000 for k, v in _percentiles(by_process.get(i, [])).items()}
+                                    for i in range(result.processes)]
 
     watched = [s for s in screens if s.snapshot_at is not None]
     updates = [len(s.results) for s in watched]
@@ -646,6 +777,11 @@ def analyse(result: Result, screens: list[Screen], votes: list[Vote], opened_scr
         start, end = min(v.sent for v in votes), ok[-1].ack
         gaps = [b[0] - a[0] for s in watched for a, b in itertools.pairwise(s.results) if start <= a[0] and b[0] <= end]
         result.push_gap_ms = {k: v * 1000 for k, v in _percentiles(gaps).items()}
+        # Deliveries: every #poll-results update any screen received while votes were being cast and answered.
+        result.voting_window_s = end - start
+        result.deliveries = sum(1 for s in watched for t, _c in s.results if start <= t <= end)
+        if result.voting_window_s > 0:
+            result.deliveries_per_second = result.deliveries / result.voting_window_s
     result.screens_closed_early = sum(1 for s in screens if s.closed_early and s.closed_early != "")
 
     finals = [s.results[-1][1] if s.results else -1 for s in screens]
@@ -676,45 +812,52 @@ def analyse(result: Result, screens: list[Screen], votes: list[Vote], opened_scr
                             "so receive times and latencies are inflated by the client itself")
 
 
-def run_config(config: Config, log=None) -> Result:  # noqa: ANN001
-    """One complete run: its own temp dir, database and server; always stops the server."""
+def client_runner() -> tuple[Callable, str]:
+    """uvloop.run if uvloop is installed (a cheaper client), else asyncio.run."""
+    try:
+        import uvloop
+
+        return uvloop.run, "uvloop"
+    except ImportError:  # pragma: no cover
+        return asyncio.run, "asyncio"
+
+
+def run_config(config: Config, log=None, *, database_url: str | None = None, broker_url: str | None = None,  # noqa: ANN001
+               processes: int = 1, window_hooks: tuple[WindowHook, WindowHook] | None = None,
+               before_start: Callable[[], None] | None = None) -> Result:
+    """One complete run: its own temp dir (server logs) and server(s); always stops the servers.
+
+    Without ``database_url``: a fresh SQLite database in the temp dir and one server with the in-process broker.
+    With it: that (empty) database is migrated and seeded, and ``processes`` servers share it and ``broker_url``.
+    ``before_start`` runs after seeding, just before the servers start."""
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    result = Result(config=config)
+    result = Result(config=config, processes=processes)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="samen-bench-"))
-    server: Server | None = None
+    servers: list[Server] = []
+    url = database_url or sqlite_url(work / "samen.db")
     try:
-        log(f"run: {config.voters} voters, {config.screens} screens, {config.seconds:g} s, tick {config.tick_ms} ms")
-        tokens, question_id, options = prepare_database(work / "samen.db", config.voters)
-        server = Server(work, config.tick_ms, config.profile)
-        server.start()
-        loop_name = "asyncio"
-        try:
-            import uvloop
-
-            runner = uvloop.run
-            loop_name = "uvloop"
-        except ImportError:  # pragma: no cover
-            runner = asyncio.run
-        result.client_loop = loop_name
-        screens, votes = runner(drive(config, server, tokens, question_id, options, result, log))
-        if server.process is not None and server.process.poll() is not None:
-            result.notes.append(f"the server process ended during the run (exit code {server.process.returncode}), "
-                                "not stopped by this benchmark; log tail: "
-                                + " | ".join(server.log_tail(6).splitlines()))
-        server.stop()
-        result.server_errors = server.errors()
-        with contextlib.closing(sqlite3.connect(work / "samen.db")) as con:
-            result.db_ballots = con.execute("SELECT count(*) FROM poll_ballot WHERE question_id = ?",
-                                            (question_id,)).fetchone()[0]
-            counts = dict(con.execute(
-                "SELECT c.option_id, count(*) FROM poll_choice c JOIN poll_ballot b ON b.id = c.ballot_id "
-                "WHERE b.question_id = ? GROUP BY c.option_id", (question_id,)).fetchall())
-            result.db_option_counts = [counts.get(o, 0) for o in options]
+        log(f"run: {config.voters} voters, {config.screens} screens, {config.seconds:g} s, tick {config.tick_ms} ms"
+            + (f", {processes} processes" if database_url else ""))
+        tokens, question_id, options = prepare_database(url, config.voters)
+        if before_start:
+            before_start()
+        servers = start_servers(processes, work, config.tick_ms, database_url=url, broker_url=broker_url,
+                                profile=config.profile)
+        runner, result.client_loop = client_runner()
+        screens, votes = runner(drive(config, servers, tokens, question_id, options, result, log, window_hooks))
+        for server in servers:
+            if server.process is not None and server.process.poll() is not None:
+                result.notes.append(f"{server.name} ended during the run (exit code {server.process.returncode}), "
+                                    "not stopped by this benchmark; log tail: "
+                                    + " | ".join(server.log_tail(6).splitlines()))
+        stop_servers(servers)
+        for server in servers:
+            result.server_errors += [f"{server.name}: {e}" if processes > 1 else e for e in server.errors()]
+        result.db_ballots, result.db_option_counts = read_tally(url, question_id, options)
         analyse(result, screens, votes, sum(1 for s in screens if s.snapshot_at is not None))
     finally:
-        if server is not None:
-            server.stop()
+        stop_servers(servers)
         if config.keep or config.profile:
             log(f"  kept {work}")
         else:

@@ -142,7 +142,6 @@ def test_two_processes_on_postgresql_and_redis_behave_as_one(cluster):  # noqa: 
     fatima_b = sign_in(b, f"/j/{demo_token(SECRET, 'participant:Fatima Bouzid')}")
     jan_a = sign_in(a, f"/j/{demo_token(SECRET, 'participant:Jan de Boer')}")
     moderator_a = sign_in(a, f"/r/{demo_token(SECRET, 'moderator:Gespreksleider')}")
-    moderator_b = sign_in(b, f"/r/{demo_token(SECRET, 'moderator:Gespreksleider')}")
 
     async def scenario() -> None:
         async with connect(b, fatima_b) as page_on_b, connect(a, jan_a) as page_on_a:
