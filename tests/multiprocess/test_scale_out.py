@@ -172,6 +172,17 @@ def test_two_processes_on_postgresql_and_redis_behave_as_one(cluster):  # noqa: 
     asyncio.run(scenario())
 
 
+def restart_redis(port: int) -> None:
+    """What an operator's restart does: Redis goes away (with every subscription) and comes back empty."""
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
+                    "--save", "", "--appendonly", "no"], check=True, capture_output=True)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "Redis did not come back"
+        time.sleep(0.1)
+
+
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to restart Redis")
 def test_a_redis_restart_heals_by_itself(cluster):  # noqa: ANN001
     a, b = cluster
@@ -183,13 +194,7 @@ def test_a_redis_restart_heals_by_itself(cluster):  # noqa: ANN001
     async def scenario() -> None:
         async with connect(b, fatima_b) as page_on_b:
             await receive_until(page_on_b, 'id="poll-results"')
-            subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
-            subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
-                            "--save", "", "--appendonly", "no"], check=True, capture_output=True)
-            deadline = time.monotonic() + 10
-            while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode != 0:
-                assert time.monotonic() < deadline, "Redis did not come back"
-                await asyncio.sleep(0.1)
+            await asyncio.to_thread(restart_redis, port)
             await asyncio.sleep(1.5)  # the brokers reconnect with backoff
             assert request(a, "/e/netwerkdag-4-december/polls/1/open", moderator_a, {})[0] == 200
             assert request(a, "/e/netwerkdag-4-december/polls/1/vote", erik_a, {"option": "1"})[0] == 200
