@@ -15,7 +15,7 @@ NoticeHandler = Callable[[str], None]
 class Broker(Protocol):
     async def start(self, on_notice: NoticeHandler) -> None: ...
 
-    async def publish(self, topic: str) -> None: ...
+    async def publish(self, topics: list[str]) -> None: ...
 
     async def stop(self) -> None: ...
 
@@ -30,10 +30,12 @@ class MemoryBroker:
     async def start(self, on_notice: NoticeHandler) -> None:
         self._on_notice = on_notice
 
-    async def publish(self, topic: str) -> None:
+    async def publish(self, topics: list[str]) -> None:
+        """One notice per change, naming every topic the change touched."""
         self.published += 1
         if self._on_notice is not None:
-            self._on_notice(topic)
+            for topic in topics:
+                self._on_notice(topic)
 
     async def stop(self) -> None:
         self._on_notice = None

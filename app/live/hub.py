@@ -83,13 +83,13 @@ class Hub:
         await self.broker.stop()
 
     async def changed(self, *topics: str) -> None:
-        """Call after COMMIT: every process re-renders these topics on its next tick."""
-        for topic in dict.fromkeys(topics):
-            await self.broker.publish(topic)
+        """Call after COMMIT: every process re-renders these topics on its next tick (one broker notice)."""
+        if topics:
+            await self.broker.publish(list(dict.fromkeys(topics)))
 
     async def kick(self, identity: str) -> None:
         """Close, in every process, the pages of someone whose link was revoked or re-issued."""
-        await self.broker.publish(KICK + identity)
+        await self.broker.publish([KICK + identity])
 
     def _on_notice(self, topic: str) -> None:
         if topic == "!resync":

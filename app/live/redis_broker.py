@@ -44,15 +44,17 @@ class RedisBroker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.connected.wait(), 5)
 
-    async def publish(self, topic: str) -> None:
+    async def publish(self, topics: list[str]) -> None:
+        """One PUBLISH per change: the names of the topics it touched, one per line."""
         self.published += 1
         try:
-            await self.client.publish(CHANNEL, topic)
+            await self.client.publish(CHANNEL, "\n".join(topics))
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             # Redis is away: still update this process's own pages; the others resync when it is back.
-            log.warning("Redis unreachable: notice for %s delivered locally only", topic)
+            log.warning("Redis unreachable: notice for %s delivered locally only", topics)
             if self._on_notice:
-                self._on_notice(topic)
+                for topic in topics:
+                    self._on_notice(topic)
 
     async def _listen(self) -> None:
         delay = 0.2
@@ -67,7 +69,8 @@ class RedisBroker:
                 first, delay = False, 0.2
                 async for message in pubsub.listen():
                     if message.get("type") == "message" and self._on_notice:
-                        self._on_notice(message["data"])
+                        for topic in message["data"].split("\n"):
+                            self._on_notice(topic)
             except asyncio.CancelledError:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()

@@ -52,6 +52,9 @@ async def test_a_change_in_one_process_reaches_the_other(redis_url):  # noqa: AN
         await b.tick()
         assert [t for t, _v, _h in page_on_b.take()] == ["t:1"]
         assert a.broker.published == 1  # one notice for the change, whatever the number of pages
+        await a.changed("t:3", "t:4", "t:5")  # a vote touches several topics: still one notice
+        await wait_for(lambda: {"t:3", "t:4", "t:5"} <= b.dirty)
+        assert a.broker.published == 2
     finally:
         await a.broker.stop()
         await b.broker.stop()
