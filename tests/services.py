@@ -7,6 +7,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -49,12 +50,17 @@ def postgres_database(template: str | None = None) -> Iterator[str]:
         finally:
             await conn.close()
 
+    def run(sql: str) -> None:
+        # In a thread of its own: Playwright's sync API keeps an event loop running in the main thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, admin(sql)).result()
+
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+        run(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     except Exception as error:  # noqa: BLE001
         _unavailable("PostgreSQL", error)
     base = POSTGRES_ADMIN.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

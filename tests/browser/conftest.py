@@ -30,6 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,8 +91,8 @@ def _off_the_loop(fn: Callable[[], object]) -> object:
         return pool.submit(fn).result()
 
 
-def _prepare_database(path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{path}"
+def _prepare_database(path: Path | str) -> None:
+    url = path if isinstance(path, str) else f"sqlite+aiosqlite:///{path}"
 
     def work() -> None:
         upgrade(url)
@@ -139,6 +140,8 @@ class LiveServer:
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen | None = None
     links: dict[str, str] = field(default_factory=demo_links)
+    postgres_url: str | None = None  # SAMEN_TEST_BACKEND=postgres-redis: a PostgreSQL copy of the template
+    broker_url: str = "memory://"
 
     @property
     def base_url(self) -> str:
@@ -150,7 +153,7 @@ class LiveServer:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite+aiosqlite:///{self.db_path}"
+        return self.postgres_url or f"sqlite+aiosqlite:///{self.db_path}"
 
     @property
     def log_path(self) -> Path:
@@ -165,6 +168,7 @@ class LiveServer:
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
+            "BROKER_URL": self.broker_url,
             "SECRET_KEY": SECRET,
             "BASE_URL": self.base_url,
             "LIVE_TICK_MS": "50",
@@ -222,43 +226,63 @@ class LiveServer:
             return "(no log)"
 
 
+BACKEND = os.environ.get("SAMEN_TEST_BACKEND", "sqlite")
+
+
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database with the demo event; each server starts from a copy (faster than migrating)."""
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | str]:
+    """One migrated database with the demo event; each server starts from a copy (faster than migrating).
+    With SAMEN_TEST_BACKEND=postgres-redis it is a PostgreSQL database, copied per server (TEMPLATE)."""
+    if BACKEND == "postgres-redis":
+        from tests.services import postgres_database
+
+        with postgres_database() as url:
+            _prepare_database(url)
+            yield url.rsplit("/", 1)[1]
+        return
     path = tmp_path_factory.mktemp("browser-template") / "samen.db"
     _prepare_database(path)
-    return path
+    yield path
 
 
-def _launch(tmp_path_factory: pytest.TempPathFactory, template: Path) -> LiveServer:
+@contextmanager
+def _launch(tmp_path_factory: pytest.TempPathFactory, template: Path | str) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("browser-server")
+    if isinstance(template, str):  # PostgreSQL + Redis
+        from tests.services import postgres_database, require_redis
+
+        with postgres_database(template=template) as url:
+            server = LiveServer(data_dir, postgres_url=url, broker_url=require_redis())
+            server.start()
+            try:
+                yield server
+            finally:
+                server.stop()
+        return
     for suffix in ("", "-wal", "-shm"):
         source = template.with_name(template.name + suffix)
         if source.exists():
             shutil.copy(source, data_dir / source.name)
     server = LiveServer(data_dir)
     server.start()
-    return server
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, template_database: Path) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, template_database: Path | str) -> Iterator[LiveServer]:
     """One server per module, for tests where the phase does not matter (or that reset it themselves)."""
-    live = _launch(tmp_path_factory, template_database)
-    try:
+    with _launch(tmp_path_factory, template_database) as live:
         yield live
-    finally:
-        live.stop()
 
 
 @pytest.fixture
-def fresh_server(tmp_path_factory: pytest.TempPathFactory, template_database: Path) -> Iterator[LiveServer]:
+def fresh_server(tmp_path_factory: pytest.TempPathFactory, template_database: Path | str) -> Iterator[LiveServer]:
     """A server of one's own, with the demo event before its start (about a second to start)."""
-    live = _launch(tmp_path_factory, template_database)
-    try:
+    with _launch(tmp_path_factory, template_database) as live:
         yield live
-    finally:
-        live.stop()
 
 
 # --- the browser ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ after the server has been restarted under a page that stayed open."""
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 import time
 
 import pytest
@@ -76,13 +76,24 @@ def test_organiser_moves_the_phase_and_two_participants_follow_live(new_page, se
 
 def _set_phase_in_database(server, position: int) -> None:  # noqa: ANN001
     """Change the phase behind the app's back (the app is down): only a fresh snapshot can tell the page."""
-    with sqlite3.connect(server.db_path) as db:
-        part = db.execute(
-            "SELECT p.id FROM programme_part p JOIN event e ON e.id = p.event_id WHERE e.slug = ? AND p.position = ?",
-            (SLUG, position),
-        ).fetchone()[0]
-        db.execute("UPDATE event SET status = 'live', current_part_id = ? WHERE slug = ?", (part, SLUG))
-    db.close()
+    from sqlalchemy import text
+
+    from app.db import Database
+    from tests.browser.conftest import _off_the_loop
+
+    async def change() -> None:
+        db = Database(server.database_url)
+        try:
+            async with db.write() as session:
+                part = (await session.execute(text(
+                    "SELECT p.id FROM programme_part p JOIN event e ON e.id = p.event_id "
+                    "WHERE e.slug = :slug AND p.position = :position"), {"slug": SLUG, "position": position})).scalar()
+                await session.execute(text("UPDATE event SET status = 'live', current_part_id = :part WHERE slug = :slug"),
+                                      {"part": part, "slug": SLUG})
+        finally:
+            await db.dispose()
+
+    _off_the_loop(lambda: asyncio.run(change()))
 
 
 def test_participant_page_reconnects_after_server_restart_and_is_current(new_page, server) -> None:  # noqa: ANN001
