@@ -110,3 +110,44 @@ def test_engine_matches_the_exact_solver(seed, n_tables, n_guests, n_cities, hos
     seating = assign(tables, guests, seed=seed)
     assert quality(seating, people).same_city_pairs == exact_minimum(tables, guests)
     assert all(seating.seats[g.id] in {t.id for t in tables} for g in guests)  # hosts stay; guests seated once
+
+
+def _min_repeats_brute_force(people: list[int], sizes: list[int], met: dict) -> int:
+    """Every way to seat people at tables of these sizes (tiny cases only): the least repetition, counted as the
+    engine weighs it (a pair that met twice weighs 4, once 1: better two new encounters than one pair thrice)."""
+    from itertools import combinations
+
+    def splits(rest: list[int], sizes: list[int]):  # noqa: ANN202
+        if not sizes:
+            yield []
+            return
+        first, *others = rest
+        for mates in combinations(others, sizes[0] - 1):
+            group = [first, *mates]
+            remaining = [p for p in rest if p not in group]
+            for tail in splits(remaining, sizes[1:]):
+                yield [group, *tail]
+
+    return min(sum(met.get((a, b), 0) ** 2 for g in split for a, b in combinations(sorted(g), 2))
+               for split in splits(people, sizes))
+
+
+@pytest.mark.parametrize(("n_people", "n_tables", "rounds"), [(6, 2, 3), (8, 2, 3), (9, 3, 4), (8, 4, 4)])
+def test_repeated_pairs_across_rounds_are_at_the_proven_minimum(n_people, n_tables, rounds):  # noqa: ANN001
+    """Small tight cases (everyone from one place, so only meeting new people counts): after each round, the
+    next round repeats no more than the best possible seating does (by brute force over every seating)."""
+    from app.tables.assign import history_of
+
+    tables = [Table(id=t, capacity=20) for t in range(n_tables)]
+    guests = [Person(id=i) for i in range(n_people)]
+    people = {g.id: g for g in guests}
+    base, extra = divmod(n_people, n_tables)
+    sizes = [base + 1] * extra + [base] * (n_tables - extra)
+    earlier: list[dict[int, list[int]]] = []
+    for number in range(rounds):
+        met = history_of(earlier)
+        seating = assign(tables, guests, history=met, seed=number)
+        got = sum(met.get((min(a.id, b.id), max(a.id, b.id)), 0) ** 2 for g in seating.members(people).values()
+                  for i, a in enumerate(g) for b in g[i + 1:])
+        assert got == _min_repeats_brute_force(list(range(n_people)), sizes, met), f"round {number + 1}"
+        earlier.append({t: [p.id for p in g] for t, g in seating.members(people).items()})
