@@ -56,7 +56,12 @@ def new_event_code() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(6))
 
 
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
 async def event_by_slug(session: AsyncSession, slug: str) -> Event | None:
+    if not SLUG.match(slug):  # never hand odd bytes (a NUL breaks PostgreSQL) to the database
+        return None
     return await session.scalar(
         select(Event).where(Event.slug == slug).options(selectinload(Event.parts))
     )
@@ -68,7 +73,7 @@ async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
 
 async def event_by_code(session: AsyncSession, code: str) -> Event | None:
     code = "".join(code.split()).upper()
-    if not code or len(code) > 12:
+    if not code or len(code) > 12 or not code.isascii() or not code.isalnum():
         return None
     return await session.scalar(select(Event).where(Event.code == code))
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.events.service import InvalidInput
+from app.events.service import InvalidInput, clean_text
 from app.i18n import N_
 from app.organiser import totp
 from app.organiser.models import Organiser
@@ -44,7 +44,8 @@ async def authenticate(session: AsyncSession, username: str, password: str, code
     """Check a login: (organiser, "") or (None, message). Wrong name, password or code get one and the same
     answer. Returns instead of raising, so the caller commits the failure count."""
     refused = N_("The user name, password or code is not right.")
-    organiser = await session.scalar(select(Organiser).where(Organiser.username == username.strip()[:80]))
+    username = clean_text(username)
+    organiser = await session.scalar(select(Organiser).where(Organiser.username == username)) if username else None
     now = utcnow()
     if organiser is None:
         try:

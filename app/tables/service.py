@@ -39,7 +39,8 @@ def overview_topic(event_id: int) -> str:
 
 def valid_video_url(url: str) -> bool:
     parts = urlsplit(url)
-    return parts.scheme == "https" and bool(parts.netloc) and len(url) <= 500 and " " not in url
+    return (parts.scheme == "https" and bool(parts.netloc) and len(url) <= 500
+            and all(32 < ord(c) < 127 for c in url))  # no spaces, control characters or raw non-ASCII
 
 
 async def tables(session: AsyncSession, event_id: int) -> list[LunchTable]:

@@ -412,6 +412,39 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
         pytest.fail("Browser problems:\n  " + "\n  ".join(problems), pytrace=False)
 
 
+# --- opening pages as a person ----------------------------------------------------------------------------
+
+
+def open_online(page, server: LiveServer, link_key: str, lands_on: str, lang: str | None = None) -> None:  # noqa: ANN001
+    """Open a personal or role link, check where it lands (optionally switch language with ?lang=), and wait
+    until the page's live socket is open."""
+    from playwright.sync_api import expect
+
+    page.goto(server.links[link_key])
+    expect(page).to_have_url(server.url(lands_on))
+    if lang is not None:
+        page.goto(f"{lands_on}?lang={lang}")
+        expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
+
+
+def mark(page) -> None:  # noqa: ANN001
+    page.evaluate("() => { window.__marker = 1; }")  # gone if the page navigates or reloads
+
+
+def new_person(new_page, server: LiveServer, link_key: str, lands_on: str, lang: str | None = None, **kw):  # noqa: ANN001, ANN201
+    """A person in a browser context of their own, on their page, online, marked (see assert_not_reloaded)."""
+    page = new_page(label=link_key, **kw)
+    open_online(page, server, link_key, lands_on, lang)
+    mark(page)
+    return page
+
+
+def assert_not_reloaded(*pages) -> None:  # noqa: ANN002
+    for page in pages:
+        assert page.evaluate("() => window.__marker") == 1, f"{page.url} was reloaded or navigated"
+
+
 # --- accessibility ----------------------------------------------------------------------------------------
 
 

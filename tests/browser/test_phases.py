@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import SLUG
+from tests.browser.conftest import assert_not_reloaded, new_person
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 ORGANISER_PAGE = f"/e/{SLUG}/organiser"
@@ -23,23 +24,10 @@ def server(fresh_server):  # noqa: ANN001, ANN201
     return fresh_server
 
 
-def open_online(page, server, link_key: str, lands_on: str) -> None:  # noqa: ANN001
-    """Open a personal or role link, check where it lands, and wait until the live socket is open."""
-    page.goto(server.links[link_key])
-    expect(page).to_have_url(server.url(lands_on))
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def new_person(new_page, server, link_key: str, lands_on: str, **kw):  # noqa: ANN001, ANN201
-    page = new_page(label=link_key, **kw)
-    open_online(page, server, link_key, lands_on)
-    page.evaluate("() => { window.__marker = 1; }")  # gone if the page navigates or reloads
-    return page
 
 
-def assert_not_reloaded(*pages) -> None:  # noqa: ANN002
-    for page in pages:
-        assert page.evaluate("() => window.__marker") == 1, f"{page.url} was reloaded or navigated"
 
 
 def expect_phase(page, kind: str, title: str, section: str = "#programme") -> None:  # noqa: ANN001

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import SLUG
+from tests.browser.conftest import assert_not_reloaded, new_person
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 MODERATOR_PAGE = f"/e/{SLUG}/moderator"
@@ -43,23 +44,15 @@ def server(fresh_server):  # noqa: ANN001, ANN201
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def person(new_page, server, link_key: str, lands_on: str, **kw):  # noqa: ANN001, ANN201
-    """Open a personal or role link in a context of its own, wait for the live socket, mark the page."""
-    page = new_page(label=link_key, **kw)
-    page.goto(server.links[link_key])
-    expect(page).to_have_url(server.url(lands_on))
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
-    page.evaluate("() => { window.__marker = 1; }")  # gone if the page navigates or reloads
-    return page
+
+
+person = new_person  # (open a link as someone, online and marked)
 
 
 def participant(new_page, server, link_key: str, **kw):  # noqa: ANN001, ANN201
     return person(new_page, server, link_key, PARTICIPANT_PAGE, **kw)
 
 
-def assert_not_reloaded(*pages) -> None:  # noqa: ANN002
-    for page in pages:
-        assert page.evaluate("() => window.__marker") == 1, f"{page.url} was reloaded or navigated"
 
 
 def go_to_poll_phase(new_page, server, **kw) -> None:  # noqa: ANN001

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import CODE, SLUG, TABLES
-from tests.browser.conftest import check_accessible
+from tests.browser.conftest import assert_not_reloaded, check_accessible, new_person
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 ORGANISER_PAGE = f"/e/{SLUG}/organiser"
@@ -32,32 +32,12 @@ def server(fresh_server):  # noqa: ANN001, ANN201
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
-def mark(page) -> None:  # noqa: ANN001
-    page.evaluate("() => { window.__marker = 1; }")  # gone if the page navigates or reloads
 
 
-def assert_not_reloaded(*pages) -> None:  # noqa: ANN002
-    for page in pages:
-        assert page.evaluate("() => window.__marker") == 1, f"{page.url} was reloaded or navigated"
 
 
-def open_online(page, server, link_key: str, lands_on: str, lang: str | None = None) -> None:  # noqa: ANN001
-    """Open a personal or role link, check where it lands (optionally switch language with ?lang=), and wait
-    until the live socket is open."""
-    page.goto(server.links[link_key])
-    expect(page).to_have_url(server.url(lands_on))
-    if lang is not None:
-        page.goto(f"{lands_on}?lang={lang}")
-        expect(page.locator("html")).to_have_attribute("lang", lang)
-    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def new_person(new_page, server, link_key: str, lands_on: str, **kw):  # noqa: ANN001, ANN201
-    lang = kw.pop("lang", None)
-    page = new_page(label=link_key, **kw)
-    open_online(page, server, link_key, lands_on, lang)
-    mark(page)
-    return page
 
 
 def open_host(new_page, server, host: str, **kw):  # noqa: ANN001, ANN201

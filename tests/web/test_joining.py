@@ -123,3 +123,12 @@ def test_leave_forgets_the_participant_on_this_device(settings, demo, browser): 
     sign_in(me, demo["participant:Erik van Dijk"])
     me.post("/leave")
     assert me.get(f"/e/{SLUG}", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize("code", ["G40\x00DEC", "\x00", "G40DÉC", "💥"])
+def test_odd_bytes_in_the_event_code_are_refused_cleanly(settings, demo, browser, code):  # noqa: ANN001
+    # A NUL byte reaching PostgreSQL would be a server error; it must be an ordinary "no such event".
+    response = browser().post("/join", {"code": code, "name": "X", "municipality": "1", "join_key": "n" * 32})
+    assert response.status_code == 422
+    assert browser().get("/e/netwerkdag%00-4").status_code == 404
+    assert browser().post("/organiser/login", {"username": "organisator\x00", "password": "x"}).status_code == 422
