@@ -200,6 +200,3 @@ def _security_headers() -> list[tuple[bytes, bytes]]:
         (b"cross-origin-opener-policy", b"same-origin"),
     ]
 
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -213,12 +213,17 @@ async def join(session: AsyncSession, form: JoinForm, secret_key: str) -> tuple[
     return event, participant, token
 
 
+def _current_token(secret_key: str, link_key: str | None, version: int, stored_hash: str | None) -> str | None:
+    """The link's token if it can be derived again and is still the one stored (not revoked or re-issued)."""
+    if not link_key or not stored_hash:
+        return None
+    token = link_token(secret_key, link_key, version)
+    return token if hash_token(token) == stored_hash else None
+
+
 def participant_token(participant: Participant, secret_key: str) -> str | None:
     """The participant's current personal-link token, or None when the link is revoked or was never derivable."""
-    if not participant.link_key or not participant.invite_token_hash:
-        return None
-    token = link_token(secret_key, participant.link_key, participant.link_version)
-    return token if hash_token(token) == participant.invite_token_hash else None
+    return _current_token(secret_key, participant.link_key, participant.link_version, participant.invite_token_hash)
 
 
 def issue_participant_link(participant: Participant, secret_key: str, new_version: bool = False) -> str:
@@ -232,10 +237,7 @@ def issue_participant_link(participant: Participant, secret_key: str, new_versio
 
 
 def role_token(link: RoleLink, secret_key: str) -> str | None:
-    if not link.link_key:
-        return None
-    token = link_token(secret_key, link.link_key, link.version)
-    return token if hash_token(token) == link.token_hash else None
+    return _current_token(secret_key, link.link_key, link.version, link.token_hash)
 
 
 def issue_role_link(link: RoleLink, secret_key: str, new_version: bool = False) -> str:
