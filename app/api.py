@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app import __version__
+from app import __version__, throttle
 from app.events.models import Event
 from app.events.service import event_by_slug
 from app.polls import service as polls
@@ -31,13 +31,21 @@ async def _authorised(request: Request) -> Event | Response:
     slug = request.path_params["slug"]
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query_params.get("token", "")
+    guard = throttle.throttles(request.app)
+    refusal = await guard.check(request, throttle.API)
+    if refusal is not None and not guard.vouched(token):
+        response = _error(429, "too many wrong tokens from this address; retry later")
+        response.headers.update(refusal.headers)
+        return response
     async with request.app.state.db.read() as session:
         event = await event_by_slug(session, slug) if len(slug) <= 60 else None
     if event is None:
         return _error(404, "unknown event")
     expected = api_token(request.app.state.settings.secret_key, event)
     if not token or not hmac.compare_digest(token.encode(), expected.encode()):
+        await guard.failed(request, throttle.API)
         return _error(401, "a valid bearer token is required")
+    guard.vouch(token)
     return event
 
 
@@ -104,7 +112,9 @@ OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "Samen read-only API", "version": __version__,
              "description": "The on-air question, poll tallies and table overview of one event, for streaming "
-                            "overlays and dashboards. Send the event's token as `Authorization: Bearer <token>`."},
+                            "overlays and dashboards. Send the event's token as `Authorization: Bearer <token>`. "
+                            "Many wrong tokens from one address are answered 429 with a Retry-After header; "
+                            "a token that worked recently is not held back."},
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "paths": {
         "/api/v1/events/{slug}/on-air": _path("The question on air now", {

@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.events.service import InvalidInput
+from app.events.service import InvalidInput, as_id
 from app.i18n import gettext
 from app.templating import templates
+from app.throttle import Throttled
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -23,7 +24,8 @@ def status_message(request: Request, message: str, status_code: int = 200, error
 
 
 def answers_with_status(endpoint: Endpoint) -> Endpoint:
-    """Bad input or a conflicting action: a clear, translated message in the status region, nothing written."""
+    """Bad input or a conflicting action: a clear, translated message in the status region, nothing written.
+    Too many actions in a short time: the same, with 429 and Retry-After."""
 
     @functools.wraps(endpoint)
     async def wrapper(request: Request) -> Response:
@@ -31,14 +33,18 @@ def answers_with_status(endpoint: Endpoint) -> Endpoint:
             return await endpoint(request)
         except InvalidInput as invalid:
             return status_message(request, gettext(next(iter(invalid.errors.values()))), 422, error=True)
+        except Throttled as throttled:
+            response = status_message(request, throttled.refusal.message(), 429, error=True)
+            response.headers.update(throttled.refusal.headers)
+            return response
 
     return wrapper
 
 
 def form_int(value: object) -> int | None:
-    """A positive id from a form or path, or None for anything else."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    """A positive id from a form or path, or None for anything else (see as_id: not "²", nothing beyond the
+    database's INTEGER range)."""
+    return as_id(value)
 
 
 def spreadsheet_safe(text: str) -> str:

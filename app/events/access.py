@@ -4,6 +4,8 @@ Every route and every socket authorises here, on the server; templates only deci
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,10 +34,104 @@ async def event_or_404(session: AsyncSession, slug: str) -> Event:
     return event
 
 
+class RecentEvents:
+    """Events by slug, remembered for a moment, for authorising live sockets only: after a network blip or a
+    server restart thousands of pages reconnect within seconds, all asking for the same event. The event's
+    id, day and status are all a socket's authorisation reads; what a page shows travels as topic updates.
+    Who the person is, and whether their link still holds, is checked in the database on every connect."""
+
+    SECONDS = 2.0
+    MAX_SLUGS = 256  # only existing events are remembered, and never more than this many
+
+    def __init__(self) -> None:
+        self._by_slug: dict[str, tuple[float, Event]] = {}
+        self._loading = asyncio.Lock()  # a thousand sockets missing at once make one query, not a thousand
+
+    def _fresh(self, slug: str) -> Event | None:
+        hit = self._by_slug.get(slug)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.SECONDS else None
+
+    async def get(self, db, slug: str) -> Event | None:  # noqa: ANN001
+        event = self._fresh(slug)
+        if event is not None:
+            return event
+        async with self._loading:
+            event = self._fresh(slug)
+            if event is not None:
+                return event
+            async with db.read() as session:
+                event = await service.event_by_slug(session, slug)
+            if event is not None:
+                if len(self._by_slug) >= self.MAX_SLUGS:
+                    self._by_slug.clear()
+                self._by_slug[slug] = (time.monotonic(), event)
+        return event
+
+
+class RecentGrants:
+    """Participant sessions whose link was found current, remembered for a minute, for live sockets only, so a
+    reconnect storm costs no query per page. Safe because every revocation, re-issue or deletion of a
+    participant's link kicks that identity through the hub (in every process), which forgets it here first."""
+
+    SECONDS = 60.0
+    MAX_GRANTS = 100_000
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, int, int], float] = {}  # (event id, participant id, link version) -> when
+
+    def holds(self, key: tuple[int, int, int]) -> bool:
+        seen = self._seen.get(key)
+        return seen is not None and time.monotonic() - seen < self.SECONDS
+
+    def remember(self, key: tuple[int, int, int]) -> None:
+        if len(self._seen) >= self.MAX_GRANTS:
+            self._seen.clear()
+        self._seen[key] = time.monotonic()
+
+    def forget(self, identity: str) -> None:
+        kind, _, value = identity.partition(":")
+        if kind == "participant" and value.isdigit():
+            participant_id = int(value)
+            for key in [key for key in self._seen if key[1] == participant_id]:
+                del self._seen[key]
+
+
+async def live_event(conn: HTTPConnection, slug: str) -> Event | None:
+    """The event of a live socket's URL (see RecentEvents)."""
+    state = conn.app.state
+    recent = getattr(state, "recent_events", None)
+    if recent is None:
+        recent = state.recent_events = RecentEvents()
+    return await recent.get(state.db, slug)
+
+
 def links_expired(conn: HTTPConnection, event: Event) -> bool:
     """Personal links (and the sessions made with them) stop some days after the event."""
     days = conn.app.state.settings.role_link_days
     return event.day + timedelta(days=days) < utcnow().date()
+
+
+async def live_participant_id(conn: HTTPConnection, event: Event) -> int | None:
+    """Like participant_of, for a live socket: only whether the link still holds, remembered (RecentGrants)."""
+    ids = conn.scope.get("session", {}).get("p", {})
+    if not isinstance(ids, dict) or links_expired(conn, event):
+        return None
+    grant = ids.get(str(event.id))
+    if not (isinstance(grant, list) and len(grant) == 2 and all(type(x) is int for x in grant)):
+        return None
+    state = conn.app.state
+    grants = getattr(state, "recent_grants", None)
+    if grants is None:
+        grants = state.recent_grants = RecentGrants()
+        state.hub.on_kick(grants.forget)
+    key = (event.id, grant[0], grant[1])
+    if grants.holds(key):
+        return grant[0]
+    async with state.db.read() as session:
+        participant_id = await service.participant_id_if_current(session, grant, event.id)
+    if participant_id is not None:
+        grants.remember(key)
+    return participant_id
 
 
 async def participant_of(conn: HTTPConnection, session: AsyncSession, event: Event) -> Participant | None:

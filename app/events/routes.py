@@ -8,13 +8,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 
-from app import pages
+from app import pages, throttle
 from app.events import access, service
 from app.events.fragments import online_context, programme_context
 from app.i18n import LOCALES, gettext
 from app.live.socket import Viewer
 from app.security import new_token
 from app.templating import templates
+from app.web import form_int
 
 MAX_ROLE_GRANTS = 20
 
@@ -28,13 +29,20 @@ def _hub(conn):  # noqa: ANN001, ANN202
 
 
 async def home(request: Request) -> Response:
+    code = service.clean_text(request.query_params.get("code", ""), 12)
+    return await _join_page(request, {"code": code}, {}, new_token())
+
+
+async def _join_page(request: Request, form: dict, errors: dict[str, str], join_key: str, status_code: int = 200,
+                     headers: dict[str, str] | None = None) -> Response:
     async with _db(request).read() as session:
         municipalities = await service.municipalities(session)
-    code = service.clean_text(request.query_params.get("code", ""), 12)
     return templates.TemplateResponse(
         request,
         "participant/join.html",
-        {"municipalities": municipalities, "form": {"code": code}, "errors": {}, "join_key": new_token()},
+        {"municipalities": municipalities, "form": form, "errors": errors, "join_key": join_key},
+        status_code=status_code,
+        headers=headers,
     )
 
 
@@ -47,23 +55,23 @@ async def join(request: Request) -> Response:
         organisation=str(data.get("organisation", "")),
         join_key=str(data.get("join_key", "")),
     )
+    join_key = form.join_key if form.join_key else new_token()
+    guard = throttle.throttles(request.app)
+    refusal = await guard.check(request, throttle.JOIN)
+    if refusal is not None:
+        # Refused before the code is looked at, so a refusal says nothing about whether the code was right.
+        return await _join_page(request, form.__dict__, {"code": refusal.message()}, join_key, 429, refusal.headers)
     try:
         async with _db(request).write() as session:
             event, participant, token = await service.join(session, form, request.app.state.settings.secret_key)
     except service.InvalidInput as invalid:
-        async with _db(request).read() as session:
-            municipalities = await service.municipalities(session)
-        return templates.TemplateResponse(
-            request,
-            "participant/join.html",
-            {
-                "municipalities": municipalities,
-                "form": form.__dict__,
-                "errors": {field: gettext(message) for field, message in invalid.errors.items()},
-                "join_key": form.join_key if form.join_key else new_token(),
-            },
-            status_code=422,
-        )
+        if "code" in invalid.errors and form.code.strip():
+            async with _db(request).read() as session:
+                unknown = await service.event_by_code(session, form.code) is None
+            if unknown:  # a wrong code is a guess; a right code with a typo in the name is not
+                await guard.failed(request, throttle.JOIN)
+        errors = {field: gettext(message) for field, message in invalid.errors.items()}
+        return await _join_page(request, form.__dict__, errors, join_key, 422)
     _remember_participant(request, event.id, participant, token)
     await _hub(request).changed(service.online_topic(event.id))
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
@@ -83,10 +91,15 @@ def _remember_participant(request: Request, event_id: int, participant, token: s
 
 async def invite(request: Request) -> Response:
     token = request.path_params["token"]
+    guard = throttle.throttles(request.app)
+    refusal = await guard.check(request, throttle.LINK)
+    if refusal is not None:  # a flood of wrong links is refused here, without a database read
+        return throttle.refused_page(request, refusal)
     async with _db(request).read() as session:
         participant = await service.participant_by_invite(session, token)
         event = await service.event_by_id(session, participant.event_id) if participant else None
     if participant is None or event is None or access.links_expired(request, event):
+        await guard.failed(request, throttle.LINK)
         raise HTTPException(403, "link")
     _remember_participant(request, event.id, participant, token)
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
@@ -95,10 +108,15 @@ async def invite(request: Request) -> Response:
 async def role_link(request: Request) -> Response:
     """Exchange a capability token for the session cookie, then lose the token from the address bar."""
     token = request.path_params["token"]
+    guard = throttle.throttles(request.app)
+    refusal = await guard.check(request, throttle.LINK)
+    if refusal is not None:
+        return throttle.refused_page(request, refusal)
     async with _db(request).read() as session:
         link = await service.role_link_by_token(session, token)
         event = await service.event_by_id(session, link.event_id) if link else None
     if link is None or event is None or not link.usable(service.utcnow()):
+        await guard.failed(request, throttle.LINK)
         raise HTTPException(403, "link")
     grants = [g for g in request.session.get("r", []) if isinstance(g, list) and g and g[0] != link.id]
     request.session["r"] = (grants + [[link.id, link.version]])[-MAX_ROLE_GRANTS:]
@@ -110,8 +128,13 @@ async def participant_page(request: Request) -> Response:
         event = await access.event_or_404(session, request.path_params["slug"])
         participant = await access.participant_of(request, session, event)
         if participant is None:
-            reason = "&reason=session" if request.scope.get("session_tampered") else ""
-            return RedirectResponse(f"/?code={event.code}{reason}", status_code=303)
+            # The code only for a browser that was in this event before: the slug is made from the event's name
+            # and date, so handing the code to anyone who opens /e/<slug> would make guessing it pointless.
+            joined = request.session.get("p")
+            code = f"code={event.code}" if isinstance(joined, dict) and str(event.id) in joined else ""
+            reason = "reason=session" if request.scope.get("session_tampered") else ""
+            query = "&".join(part for part in (code, reason) if part)
+            return RedirectResponse(f"/?{query}" if query else "/", status_code=303)
         base = {
             "event": event,
             "phase": service.phase_of(event),
@@ -143,18 +166,17 @@ async def change_phase(request: Request) -> Response:
         event = await access.event_or_404(session, request.path_params["slug"])
         await access.require_role(request, session, event, access.PHASE_ROLES)
     error = None
+    event_id = event.id  # a refused change rolls back and expires the event loaded in its session
     try:
         async with _db(request).write() as session:
-            event = await service.event_by_id(session, event.id)
-            await service.change_phase(
-                session, event, str(data.get("action", "")), int(part_raw) if part_raw.isdigit() else None
-            )
+            event = await service.event_by_id(session, event_id)
+            await service.change_phase(session, event, str(data.get("action", "")), form_int(part_raw))
     except service.InvalidInput as invalid:
         error = gettext(next(iter(invalid.errors.values())))
     else:
-        await _hub(request).changed(service.programme_topic(event.id), f"presenter:{event.id}")
+        await _hub(request).changed(service.programme_topic(event_id), f"presenter:{event_id}")
     async with _db(request).read() as session:
-        event = await service.event_by_id(session, event.id)
+        event = await service.event_by_id(session, event_id)
     return templates.TemplateResponse(
         request,
         "events/_phase_control.html",
@@ -208,19 +230,18 @@ async def accessibility(request: Request) -> Response:
 
 
 async def participant_viewer(websocket: WebSocket, slug: str) -> Viewer | None:
-    async with _db(websocket).read() as session:
-        event = await service.event_by_slug(session, slug)
-        if event is None:
-            return None
-        participant = await access.participant_of(websocket, session, event)
-    if participant is None:
+    event = await access.live_event(websocket, slug)
+    if event is None:
+        return None
+    participant_id = await access.live_participant_id(websocket, event)
+    if participant_id is None:
         return None
     return Viewer(
         topics=[service.programme_topic(event.id)],
-        identities=[f"participant:{participant.id}"],
-        presence=(service.presence_group(event.id), str(participant.id)),
+        identities=[f"participant:{participant_id}"],
+        presence=(service.presence_group(event.id), str(participant_id)),
         presence_topic=service.online_topic(event.id),
-        extra={"event_id": event.id, "participant_id": participant.id},
+        extra={"event_id": event.id, "participant_id": participant_id},
     )
 
 
@@ -233,10 +254,10 @@ def role_viewer(view: str):  # noqa: ANN201
     }[view]
 
     async def authorise(websocket: WebSocket, slug: str) -> Viewer | None:
+        event = await access.live_event(websocket, slug)
+        if event is None:
+            return None
         async with _db(websocket).read() as session:
-            event = await service.event_by_slug(session, slug)
-            if event is None:
-                return None
             link = await access.role_of(websocket, session, event, access.PAGE_ROLES[view])
         if link is None:
             return None

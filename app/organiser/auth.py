@@ -1,7 +1,9 @@
 """Organiser accounts: argon2 password hashes, an optional TOTP second factor, and throttled logins.
 
 Throttling is per account (a whole city hall shares one IP address, so never by address alone): after a few
-failures the account waits, doubling each time, up to a quarter of an hour."""
+failures the account waits, doubling each time, up to a quarter of an hour (`app.throttle.ACCOUNT`, the policy
+every throttle uses). The login route also counts failures per browser and per address (`app.throttle.LOGIN`),
+before the password is hashed."""
 
 from __future__ import annotations
 
@@ -17,11 +19,10 @@ from app.events.service import InvalidInput, clean_text
 from app.i18n import N_
 from app.organiser import totp
 from app.organiser.models import Organiser
+from app.throttle import ACCOUNT
 
 hasher = PasswordHasher()
 PASSWORD_MIN = 12
-FREE_ATTEMPTS = 5
-MAX_WAIT = timedelta(minutes=15)
 _DUMMY = hasher.hash("not a real password, only to spend the same time")
 
 
@@ -64,9 +65,9 @@ async def authenticate(session: AsyncSession, username: str, password: str, code
         ok = totp.verify(organiser.totp_secret, code)
     if not ok:
         organiser.failed_logins += 1
-        if organiser.failed_logins >= FREE_ATTEMPTS:
-            wait = timedelta(seconds=30 * 2 ** (organiser.failed_logins - FREE_ATTEMPTS))
-            organiser.locked_until = now + min(wait, MAX_WAIT)
+        wait = ACCOUNT.wait(organiser.failed_logins)
+        if wait:
+            organiser.locked_until = now + timedelta(seconds=wait)
         return None, refused
     organiser.failed_logins, organiser.locked_until = 0, None
     if hasher.check_needs_rehash(organiser.password_hash):

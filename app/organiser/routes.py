@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from app import pages
+from app import pages, throttle
 from app.events import access
 from app.events.models import PART_KINDS, Event
 from app.events.service import event_by_id, municipalities
@@ -58,10 +58,18 @@ async def login(request: Request) -> Response:
         return templates.TemplateResponse(request, "organiser/login.html", {"next": next_url, "error": None})
     data = await request.form()
     next_url = _safe_next(data.get("next"))
+    guard = throttle.throttles(request.app)
+    refusal = await guard.check(request, throttle.LOGIN)
+    if refusal is not None:  # before the (deliberately slow) password hash
+        return templates.TemplateResponse(request, "organiser/login.html",
+                                          {"next": next_url, "error": refusal.message(),
+                                           "username": str(data.get("username", ""))[:80]},
+                                          status_code=429, headers=refusal.headers)
     async with request.app.state.db.write() as session:
         organiser, message = await auth.authenticate(session, str(data.get("username", "")),
                                                      str(data.get("password", "")), str(data.get("code", "")))
     if organiser is None:
+        await guard.failed(request, throttle.LOGIN)
         return templates.TemplateResponse(request, "organiser/login.html",
                                           {"next": next_url, "error": gettext(message),
                                            "username": str(data.get("username", ""))[:80]}, status_code=422)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app import pages
+from app import pages, throttle
 from app.events import access
 from app.events.service import InvalidInput
 from app.i18n import gettext
@@ -30,6 +30,7 @@ async def _event(request: Request, moderator: bool):  # noqa: ANN202
 @answers_with_status
 async def vote(request: Request) -> Response:
     event, participant = await _event(request, moderator=False)
+    await throttle.limit(request, throttle.POLL_VOTE, str(participant.id))
     data = await request.form()
     form = service.VoteForm(
         options=[str(v) for v in data.getlist("option")][:VOTE_LIMIT_FIELDS],

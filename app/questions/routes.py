@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app import pages
+from app import pages, throttle
 from app.events import access
 from app.events.models import Event
 from app.events.service import InvalidInput
@@ -69,6 +69,7 @@ async def _event_and_actor(request: Request, moderator: bool) -> tuple[Event, ob
 @answers_with_status
 async def vote(request: Request) -> Response:
     event, participant = await _event_and_actor(request, moderator=False)
+    await throttle.limit(request, throttle.UPVOTE, str(participant.id))
     up = (await request.form()).get("up") == "1"
     async with request.app.state.db.write() as session:
         await service.set_vote(session, event.id, form_int(request.path_params["question_id"]) or 0, participant, up)
@@ -142,7 +143,7 @@ async def invite(request: Request) -> Response:
     event, _link = await _event_and_actor(request, moderator=True)
     data = await request.form()
     async with request.app.state.db.write() as session:
-        invitation = await service.invite(session, event, form_int(data.get("participant")) or 0, form_int(data.get("question")))
+        invitation = await service.invite(session, event, form_int(data.get("participant")), form_int(data.get("question")))
     await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
     return status_message(request, gettext("Invitation sent."))
 

@@ -80,8 +80,16 @@ async def submit(
         status="pending" if event.premoderation else "approved",
         idempotency_key=key if looks_like_token(key) else None,
     )
-    session.add(question)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(question)
+    except IntegrityError:
+        # The same form sent twice at the same moment (a double tap, a resend racing the original): on
+        # PostgreSQL both passed the check above and the other one committed first. Answer as for a resend.
+        existing = await session.scalar(select(Question).where(Question.idempotency_key == question.idempotency_key))
+        if question.idempotency_key is None or existing is None or existing.participant_id != participant.id:
+            raise
+        return existing, False
     return question, True
 
 
@@ -193,21 +201,26 @@ async def _merge(session: AsyncSession, event: Event, source: Question, into_id:
 # --- invitations ---------------------------------------------------------------------------------------
 
 
-async def invite(session: AsyncSession, event: Event, participant_id: int, question_id: int | None) -> Invitation:
-    participant = await session.get(Participant, participant_id)
-    if participant is None or participant.event_id != event.id:
-        raise InvalidInput({"participant": N_("This participant is not part of this event.")})
+async def invite(session: AsyncSession, event: Event, participant_id: int | None, question_id: int | None) -> Invitation:
+    """Invite someone chosen by name, or (no name given) the asker of a question: the moderator's page never
+    carries who asked an anonymous question, so the server looks the asker up."""
+    question = None
     if question_id is not None:
         question = await session.get(Question, question_id)
         if question is None or question.event_id != event.id:
             raise InvalidInput({"question": N_("This question does not exist.")})
+    if participant_id is None and question is not None:
+        participant_id = question.participant_id
+    participant = await session.get(Participant, participant_id) if participant_id else None
+    if participant is None or participant.event_id != event.id:
+        raise InvalidInput({"participant": N_("This participant is not part of this event.")})
     active = await session.scalar(
-        select(Invitation).where(Invitation.participant_id == participant_id,
+        select(Invitation).where(Invitation.participant_id == participant.id,
                                  Invitation.status.in_(ACTIVE_INVITATION))
     )
     if active is not None:
         return active  # inviting twice is one invitation
-    invitation = Invitation(event_id=event.id, participant_id=participant_id, question_id=question_id)
+    invitation = Invitation(event_id=event.id, participant_id=participant.id, question_id=question_id)
     session.add(invitation)
     await session.flush()
     return invitation
@@ -329,9 +342,12 @@ async def my_invitation(session: AsyncSession, participant_id: int) -> Invitatio
         Invitation.participant_id == participant_id, Invitation.status.in_(ACTIVE_INVITATION)))
 
 
-async def invitations(session: AsyncSession, event_id: int) -> list[tuple[Invitation, Participant]]:
+async def invitations(session: AsyncSession, event_id: int) -> list[tuple[Invitation, Participant | None]]:
+    """The moderator's list of invitations; the person is None when they were invited as the asker of an
+    anonymous question (their name would undo the anonymity)."""
     rows = await session.execute(
-        select(Invitation, Participant).join(Participant, Participant.id == Invitation.participant_id)
+        select(Invitation, Participant, Question.anonymous).join(Participant, Participant.id == Invitation.participant_id)
+        .outerjoin(Question, Question.id == Invitation.question_id)
         .where(Invitation.event_id == event_id, Invitation.status.in_(("pending", "ready", "declined")))
         .order_by(Invitation.id.desc()).limit(20))
-    return [(i, p) for i, p in rows.all()]
+    return [(i, None if anonymous else p) for i, p, anonymous in rows.all()]

@@ -1,0 +1,323 @@
+"""Guessing is throttled per browser and (generously) per address, never by address alone; only failures count;
+the budget is shared by every process; a flood of wrong links costs no database write; participants' votes have a
+per-participant budget with a clear 429. Time is a fake clock, so waits are proven without sleeping."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import event as sa_event
+from starlette.testclient import TestClient
+
+from app import throttle
+from app.i18n import current_locale
+from app.main import create_app
+from tests.conftest import ORIGIN, SLUG, Browser, query, sign_in
+from tests.web.test_api import API, bearer, expected_token
+from tests.web.test_joining import municipality_id
+from tests.web.test_organiser import demo_login, login, signed_in_as_organiser
+from tests.web.test_polls import open_poll, poll
+from tests.web.test_polls import vote as poll_vote
+from tests.web.test_questions import ask, moderate, question_id
+
+ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
+MODERATOR = "moderator:Gespreksleider"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))  # whole seconds: the database keeps microseconds, no rounding at a wait's end
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(app, client) -> Clock:  # noqa: ANN001
+    """The app's throttles on a clock the test moves (the client fixture has started the lifespan)."""
+    fake = Clock()
+    throttle.throttles(app).clock = fake
+    return fake
+
+
+@pytest.fixture
+def place(settings) -> str:  # noqa: ANN001
+    """A municipality to join with (looked up once: every lookup opens the database anew)."""
+    return str(municipality_id(settings))
+
+
+def join(person: Browser, code: str, place: str, name: str = "Gast", lang: str = ""):  # noqa: ANN201
+    form = {"code": code, "name": name, "municipality": place, "join_key": secrets.token_urlsafe(24)}
+    return person.post("/join" + (f"?lang={lang}" if lang else ""), form, follow_redirects=False)
+
+
+def refusal_text(seconds: int, locale: str = "nl") -> str:
+    """The message as the app words it in that language (Dutch once the catalog has it)."""
+    token = current_locale.set(locale)
+    try:
+        return throttle.Refusal(seconds).message()
+    finally:
+        current_locale.reset(token)
+
+
+def participants(settings) -> int:  # noqa: ANN001
+    return query(settings, "SELECT COUNT(*) FROM participant")[0][0]
+
+
+# --- the event code ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("colleagues", [60, pytest.param(300, marks=pytest.mark.slow)])
+def test_300_honest_joins_from_one_address_succeed_while_a_guesser_there_is_refused(
+        settings, demo, browser, clock, place, colleagues):  # noqa: ANN001
+    """The fast run has 60 colleagues; `-m slow` runs the whole city hall of 300 (a join is a durable commit)."""
+    guesser = browser()
+    first = [join(guesser, f"WRONG{n}", place).status_code for n in range(6)]
+    assert first == [422] * 5 + [429]  # 5 free failures, then a wait
+    before = participants(settings)
+    honest, checked, refused = [], 0, 0
+    for n in range(colleagues):  # one address, one browser each, a colleague a second
+        honest.append(join(browser(), "G40DEC", place, name=f"Collega {n}").status_code)
+        if n % 10 == 0:  # meanwhile the guesser keeps trying, every ten seconds
+            status = join(guesser, f"GUESS{n}", place).status_code
+            checked += status == 422
+            refused += status == 429
+        clock.advance(1)
+    assert honest == [303] * colleagues
+    assert participants(settings) == before + colleagues
+    # The waits doubled (30, 60, 120 s): a guess was only looked at 30, 90 and 210 s after the first lock.
+    expected = sum(1 for second in (30, 90, 210) if second < colleagues)
+    assert (checked, refused) == (expected, colleagues // 10 - expected)
+    # A refusal does not look at the code, so the right code is refused too: no oracle.
+    right = join(guesser, "G40DEC", place, name="Raden")
+    assert right.status_code == 429 and "location" not in right.headers
+    assert participants(settings) == before + colleagues
+
+
+def test_the_browser_budget_slows_then_refuses_with_a_clear_message_and_retry_after(settings, demo, browser, clock, place):  # noqa: ANN001
+    me = browser()
+    for n in range(5):
+        assert join(me, f"NOPE9{n}", place).status_code == 422
+    refused = join(me, "NOPE95", place)
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "30"
+    assert refusal_text(30) in refused.text and 'role="alert"' in refused.text
+    assert 'value="NOPE95"' in refused.text  # the form keeps what was typed
+    english = join(me, "NOPE96", place, lang="en")
+    assert english.status_code == 429 and "Too many attempts. Try again in 30 seconds." in english.text
+    # after the wait one more guess is looked at; the next wait is twice as long, up to a quarter of an hour
+    waits = []
+    for _ in range(7):
+        clock.advance(int(join(me, "NOPE97", place).headers["retry-after"]))
+        assert join(me, "NOPE98", place).status_code == 422
+        waits.append(int(join(me, "NOPE99", place).headers["retry-after"]))
+    assert waits == [60, 120, 240, 480, 900, 900, 900]
+    assert refusal_text(900, "en") == "Too many attempts. Try again in 15 minutes."
+    assert refusal_text(1, "en") == "Too many attempts. Try again in 1 second."
+
+
+def test_a_guesser_who_throws_cookies_away_meets_the_address_budget_but_joined_browsers_do_not(
+        settings, demo, browser, clock, place):  # noqa: ANN001
+    already_in = browser()
+    assert join(already_in, "G40DEC", place, name="Al binnen").status_code == 303
+    statuses = [join(browser(), f"DROP{n:02d}", place).status_code for n in range(60)]  # a new browser each time
+    assert statuses == [422] * 50 + [429] * 10
+    newcomer = browser()
+    refused = join(newcomer, "G40DEC", place, name="Nieuwkomer")  # the trade-off: a newcomer on that address waits
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) == 30
+    # a browser that presented a valid secret before is held back only by its own budget
+    assert join(already_in, "G40DEC", place, name="Al binnen").status_code == 303
+    # and a personal link is another secret: it still works for a new browser on that address
+    assert sign_in(browser(), demo[ERIK]) == f"/e/{SLUG}"
+    clock.advance(30)
+    assert join(newcomer, "G40DEC", place, name="Nieuwkomer").status_code == 303
+
+
+def test_the_code_budget_is_shared_by_every_process(settings, demo, app, client, clock, place):  # noqa: ANN001
+    """Two app processes on one database (and, under postgres-redis, one Redis): failures in either count."""
+    with TestClient(create_app(settings), base_url=ORIGIN) as other_client:
+        throttle.throttles(other_client.app).clock = clock
+        browsers = [Browser(client), Browser(other_client)]
+        statuses = []
+        for n in range(7):  # one person's browser, its requests landing on alternate processes
+            person, twin = browsers[n % 2], browsers[(n + 1) % 2]
+            statuses.append(join(person, f"ALT{n}X", place).status_code)
+            twin.cookies = list(person.cookies)
+        assert statuses == [422] * 5 + [429] * 2
+    rows = query(settings, "SELECT COUNT(*), MAX(failures) FROM throttle_count")
+    assert rows == [(2, 5)]  # one browser key and one address key: pseudonyms, no addresses stored
+    assert "testclient" not in str(query(settings, "SELECT key FROM throttle_count"))
+
+
+def test_a_right_code_with_a_mistake_elsewhere_is_not_a_failed_guess(settings, demo, browser, clock, place):  # noqa: ANN001
+    me = browser()
+    for _ in range(8):
+        response = me.post("/join", {"code": "G40DEC", "name": "", "municipality": "1"}, follow_redirects=False)
+        assert response.status_code == 422
+    assert query(settings, "SELECT COUNT(*) FROM throttle_count") == [(0,)]
+    assert join(me, "G40DEC", place).status_code == 303
+
+
+def test_the_event_page_does_not_hand_the_code_to_a_stranger(settings, demo, browser):  # noqa: ANN001
+    """The slug is made of the event's name and date; before, /e/<slug> redirected to /?code=<the code>."""
+    stranger = browser()
+    response = stranger.get(f"/e/{SLUG}", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert 'name="code" value=""' in stranger.get(f"/e/{SLUG}").text
+
+
+# --- links and the API: 192-bit tokens, only the cost is throttled -------------------------------------
+
+
+def test_a_flood_of_wrong_links_is_refused_from_memory_without_database_writes(settings, demo, app, browser, clock):  # noqa: ANN001
+    erik = browser()
+    sign_in(erik, demo[ERIK])  # a participant on the same address, who will open a role link mid-flood
+    statements: list[str] = []
+    engines = {app.state.db.engine.sync_engine, app.state.db.write_engine.sync_engine}
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    for engine in engines:
+        sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        flood = [browser().get(f"/{'jr'[n % 2]}/{secrets.token_urlsafe(24)}", follow_redirects=False)
+                 for n in range(120)]
+        assert [response.status_code for response in flood] == [403] * 100 + [429] * 20
+        assert not any("set-cookie" in response.headers for response in flood)  # a forged link leaves nothing behind
+        writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+        assert writes == []
+        statements.clear()
+        refused = browser().get(f"/j/{secrets.token_urlsafe(24)}", follow_redirects=False)
+        assert statements == []  # refused before any query
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
+        assert refusal_text(5) in refused.text
+        # the trusted participant's browser still exchanges a genuine role link
+        assert sign_in(erik, demo[MODERATOR]) == f"/e/{SLUG}/moderator"
+    finally:
+        for engine in engines:
+            sa_event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_the_api_refuses_a_flood_of_wrong_tokens_but_not_the_overlay_using_the_right_one(
+        settings, demo, client, clock):  # noqa: ANN001
+    token = expected_token(settings)
+    assert client.get(f"{API}/on-air", headers=bearer(token)).status_code == 200  # the stream's overlay
+    wrong = [client.get(f"{API}/on-air", headers=bearer(secrets.token_urlsafe(24))).status_code for _ in range(105)]
+    assert wrong == [401] * 100 + [429] * 5
+    refused = client.get(f"{API}/poll", headers=bearer("x" * 32))
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "5"
+    assert set(refused.json()) == {"error"}
+    assert client.get(f"{API}/on-air", headers=bearer(token)).status_code == 200
+    assert client.get(f"{API}/tables", headers=bearer(token)).status_code == 200
+    clock.advance(5)
+    assert client.get(f"{API}/poll", headers=bearer("y" * 32)).status_code == 401
+
+
+# --- organiser sign-in ---------------------------------------------------------------------------------
+
+
+def test_login_guessing_is_refused_per_browser_before_the_password_is_hashed(
+        settings, demo, browser, clock, monkeypatch):  # noqa: ANN001
+    from argon2.exceptions import VerificationError
+
+    from app.organiser import auth
+
+    hashed = []
+
+    class Counting:  # the real hasher, counting the (slow) verifications
+        def __getattr__(self, name: str) -> object:
+            return getattr(real, name)
+
+        def verify(self, stored: str, password: str) -> bool:
+            hashed.append(1)
+            if stored == auth._DUMMY:  # an unknown name: refuse without spending the hash's time in this test
+                raise VerificationError()
+            return real.verify(stored, password)
+
+    real = auth.hasher
+    monkeypatch.setattr(auth, "hasher", Counting())
+    username, password = demo_login(demo)
+    me = browser()
+    assert [login(me, f"niemand{n}", "geen-wachtwoord").status_code for n in range(10)] == [422] * 10
+    assert len(hashed) == 10  # unknown names are hashed too (same time as known ones)...
+    hashed.clear()
+    refused = login(me, username, password)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "30"
+    assert refusal_text(30) in refused.text
+    assert hashed == [] and not signed_in_as_organiser(me)  # ...but a refused attempt is not
+    # the organiser's own account was never locked, and another browser on the address signs in
+    assert login(browser(), username, password).status_code == 303
+
+
+# --- participants' actions -----------------------------------------------------------------------------
+
+
+def test_upvotes_and_poll_votes_have_a_per_participant_budget_with_a_clear_429(
+        settings, demo, browser, clock, monkeypatch):  # noqa: ANN001
+    people = {key: browser() for key in (ERIK, FATIMA, JAN, MODERATOR)}
+    for key, person in people.items():
+        sign_in(person, demo[key])
+    ask(people[ERIK], "Hoe houden we elkaar vast na vandaag?")
+    qid = question_id(settings, "Hoe houden we elkaar vast na vandaag?")
+    moderate(people[MODERATOR], qid, "approve")
+    url = f"/e/{SLUG}/questions/{qid}/vote"
+    statuses = [people[FATIMA].post(url, {"up": str((n + 1) % 2)}).status_code for n in range(61)]
+    assert statuses == [200] * 60 + [429]
+    refused = people[FATIMA].post(url, {"up": "1"})
+    assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 10
+    assert refusal_text(int(refused.headers["retry-after"])) in refused.text and "is-error" in refused.text
+    assert people[JAN].post(url, {"up": "1"}).status_code == 200  # others are not affected
+    clock.advance(60)
+    assert people[FATIMA].post(url, {"up": "1"}).status_code == 200
+
+    # the poll's vote route has the same guard (a smaller budget here only to keep the test short)
+    monkeypatch.setattr(throttle, "POLL_VOTE", throttle.Rule("poll-vote", throttle.Budget(5, 60, 10, 60), None, False))
+    poll_id, options = poll(settings, 1)
+    assert open_poll(people, poll_id).status_code == 200
+    votes = [poll_vote(people[JAN], poll_id, option=str(options[n % 2])).status_code for n in range(6)]
+    assert votes == [200] * 5 + [429]
+    assert poll_vote(people[ERIK], poll_id, option=str(options[0])).status_code == 200
+
+
+# --- the policy itself ---------------------------------------------------------------------------------
+
+
+def test_the_account_policy_is_the_one_the_organiser_login_always_had() -> None:
+    assert [throttle.ACCOUNT.wait(n) for n in range(1, 11)] == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900]
+
+
+def test_a_count_starts_afresh_a_window_after_its_first_failure_once_no_wait_runs() -> None:
+    budget = throttle.Budget(free=3, window=100, base=10, cap=40)
+    count = throttle.Count(0, 0.0, 0.0)
+    for second in (0, 1, 2):
+        count = count.after(budget, second)
+    assert (count.n, count.until) == (3, 12)
+    assert count.after(budget, 50).n == 4  # within the window: adds up
+    assert count.after(budget, 150).n == 1  # a window later, not waiting: afresh
+    locked = throttle.Count(9, 0.0, 200.0)
+    assert locked.after(budget, 150).n == 10  # still waiting: never afresh
+
+
+def test_addresses_group_an_ipv6_network_and_keep_ipv4_apart() -> None:
+    def at(host: str) -> str:
+        return throttle.client_address(SimpleNamespace(client=SimpleNamespace(host=host)))
+
+    assert at("2001:db8:1:2:aaaa::1") == at("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert at("2001:db8:1:3::1") != at("2001:db8:1:2::1")
+    assert at("::ffff:192.0.2.7") == at("192.0.2.7") == "192.0.2.7"
+    assert at("192.0.2.7") != at("192.0.2.8")
+
+
+async def test_the_memory_store_forgets_the_oldest_key_past_its_bound() -> None:
+    store = throttle.MemoryStore(max_keys=3)
+    budget = throttle.Budget(1, 60, 1, 1)
+    for key in "abcd":
+        await store.add([(key, budget)], 0.0)
+    assert set(await store.get(list("abcd"))) == {"b", "c", "d"}
