@@ -11,24 +11,15 @@ import uvicorn
 
 from app.config import Settings
 from app.db import Database
+from app.live.wire import UVICORN_OPTIONS
 from app.migrate import upgrade
-
-WS_MAX_BYTES = 64 * 1024
 
 
 def run_server(settings: Settings, host: str, port: int) -> None:
     os.environ.setdefault("SECRET_KEY", settings.secret_key)  # the same key in every worker
     os.environ.setdefault("DATABASE_URL", settings.database_url)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        ws_per_message_deflate=False,  # compression forbids encode-once fan-out and costs ~4x per socket
-        ws_max_size=WS_MAX_BYTES,
-        proxy_headers=True,
-        log_level="info",
-    )
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, proxy_headers=True, log_level="info",
+                **UVICORN_OPTIONS)
 
 
 async def _demo(settings: Settings) -> list:

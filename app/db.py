@@ -81,6 +81,12 @@ class Database:
         self._write = async_sessionmaker(
             self.write_engine.execution_options(samen_write=True), expire_on_commit=False
         )
+        self.queries = 0  # statements sent, for /metrics (e.g. queries per reconnect storm)
+        for engine in {self.engine, self.write_engine}:
+            event.listen(engine.sync_engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args: object) -> None:
+        self.queries += 1
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__, api
 from app.config import STATIC_DIR, Settings
@@ -61,6 +64,20 @@ async def healthz(request: Request) -> Response:
                          "version": __version__}, status_code=status)
 
 
+LOCAL_CLIENTS = {"127.0.0.1", "::1", "testclient"}  # "testclient": Starlette's TestClient
+
+
+async def metrics(request: Request) -> Response:
+    """Live-layer counters in Prometheus' text format, for the machine itself only (benchmarks, a local
+    scraper): numbers, never names or content. Behind a proxy the client is the forwarded address, so
+    the outside world gets a 404."""
+    if request.client is None or request.client.host not in LOCAL_CLIENTS:
+        raise HTTPException(404)
+    lines = [f"samen_live_{name} {value}" for name, value in request.app.state.hub.stats().items()]
+    lines.append(f"samen_db_queries {request.app.state.db.queries}")
+    return PlainTextResponse("\n".join(lines) + "\n")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.scope["type"] == "websocket":  # pragma: no cover - websockets are refused in the endpoint
@@ -73,6 +90,27 @@ async def http_error(request: Request, exc: Exception) -> Response:
         request, "pages/error.html", {"message": gettext(message), "status": exc.status_code},
         status_code=exc.status_code,
     )
+
+
+class DeclaredSizeCap:
+    """Refuse a body whose declared Content-Length is over the cap BEFORE any handler runs. The body cap above
+    (Starlette's) only notices when a handler reads the body; a handler that writes without reading it (rotate
+    the API token, duplicate an event, open a poll question) would commit, and then have its answer replaced by
+    413: refused, yet changed (found by tests/web/test_fuzz.py). Innermost, so that the refusal is the same
+    translated error page as every other one."""
+
+    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_size:
+                response = await http_error(Request(scope, receive), HTTPException(413))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -106,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/healthz", healthz),
+        Route("/metrics", metrics),
         WebSocketRoute("/ws/{view}/{key}", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *organiser_routes.routes,
@@ -121,12 +160,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[
             Middleware(GuardMiddleware, allowed_origins=settings.allowed_origins),
+            # The body cap sits inside the guard (not Starlette(max_body_size=...), which wraps every middleware)
+            # so that its 413 answer carries the security headers too.
+            Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
             Middleware(SessionMiddleware, secret_key=settings.secret_key, https_only=settings.cookie_secure),
             Middleware(LocaleMiddleware, default=settings.default_locale),
+            Middleware(DeclaredSizeCap, max_body_size=settings.max_body_bytes),
         ],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     return app

@@ -53,6 +53,8 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from app.live.wire import uvicorn_flags
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SECRET = "bench-secret-key-not-for-production"
@@ -73,8 +75,9 @@ signal.signal(signal.SIGTERM, lambda *_: None)
 profile = cProfile.Profile()
 profile.enable()
 try:
-    uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
-                ws_per_message_deflate=False, ws_max_size=65536, backlog=4096)
+    from app.live.wire import UVICORN_OPTIONS
+    uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]), backlog=4096,
+                **UVICORN_OPTIONS)
 finally:
     profile.disable()
     profile.dump_stats(sys.argv[2])
@@ -302,8 +305,7 @@ class Server:
         if self.broker_url:
             env["BROKER_URL"] = self.broker_url
         command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", HOST,
-                   "--port", str(self.port), "--ws-per-message-deflate", "false", "--ws-max-size", "65536",
-                   "--backlog", "4096"]
+                   "--port", str(self.port), *uvicorn_flags(), "--backlog", "4096"]
         if self.profile_path:
             command = [sys.executable, "-c", PROFILED_SERVER, str(self.port), str(self.profile_path)]
         with self.log_path.open("ab") as log:

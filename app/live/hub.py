@@ -13,41 +13,90 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.i18n import current_locale
 from app.live.broker import Broker
+from app.live.wire import encode_text_frame
+
+if TYPE_CHECKING:
+    from app.live.wire import Wire
 
 log = logging.getLogger("samen.live")
 
 Renderer = Callable[[str], Awaitable[str]]  # the topic's key (after "kind:") -> HTML of out-of-band fragments
 KICK = "!kick:"  # a notice that closes an identity's pages instead of re-rendering a topic
 RENDER_CONCURRENCY = 8  # renders in flight at once per tick (each may wait on the database)
+# A socket whose kernel buffer is full (the page stopped reading, or reads slower than updates come) gets no
+# more writes: its updates wait in the mailbox, newest per topic, until it drains. So a stalled page holds at
+# most one unsent write plus one update per topic, and if it has not drained for STALL_SECONDS it is aborted
+# (its pings go unanswered too: see app/live/wire.py). A page that reconnects gets a fresh snapshot.
+STALL_SECONDS = 10.0
 
 
 @dataclass(eq=False)
 class Subscriber:
-    """One connected page. The socket's writer task drains the mailbox."""
+    """One connected page.
+
+    With a ``wire`` (uvicorn with our protocol) the hub writes the shared frame straight to the socket when the
+    socket has nothing unsent; otherwise the newest version per topic waits in the mailbox, drained by the hub on a later
+    tick (wire) or by the socket's writer task (plain ASGI)."""
 
     locale: str
     topics: list[str]
     identities: list[str] = field(default_factory=list)  # e.g. "participant:17", "link:5": who this page is
+    wire: Wire | None = None
     kicked: asyncio.Event = field(default_factory=asyncio.Event)  # set when that identity's access is revoked
-    mailbox: dict[str, tuple[int, str]] = field(default_factory=dict)
+    mailbox: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     delivered: dict[str, int] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting_since: float | None = None  # when the wire first had to hold an update back
+    aborted: bool = False
 
-    def offer(self, topic: str, version: int, html: str) -> None:
+    def offer(self, topic: str, version: int, html: str, frame: bytes = b"") -> bool:
+        """Deliver (or queue) one topic's render. True if it had to wait in the mailbox of a wired page."""
         # Never let an older render (e.g. a slow snapshot) overwrite a newer one.
         queued = self.mailbox.get(topic)
         if (queued and queued[0] > version) or self.delivered.get(topic, -1) > version:
-            return
-        self.mailbox[topic] = (version, html)
+            return False
+        wire = self.wire
+        if wire is not None and not self.mailbox and frame and not wire.buffered():
+            if wire.is_open():
+                wire.write(frame)
+                self.delivered[topic] = version
+            return False
+        self.mailbox[topic] = (version, html, frame)
         self.wake.set()
+        return wire is not None
 
     def take(self) -> list[tuple[str, int, str]]:
-        items = [(topic, version, html) for topic, (version, html) in self.mailbox.items()]
+        items = [(topic, version, html) for topic, (version, html, _frame) in self.mailbox.items()]
         self.mailbox.clear()
         return items
+
+    def flush(self, now: float) -> bool:
+        """Write what waits in a wired page's mailbox if its socket drained. False once the page is done with:
+        delivered, closed, or aborted because it stopped reading for ``STALL_SECONDS``."""
+        wire = self.wire
+        if wire is None or not self.mailbox or not wire.is_open():
+            self.waiting_since = None
+            return False
+        if not wire.buffered():
+            for topic, (version, _html, frame) in self.mailbox.items():
+                wire.write(frame)
+                self.delivered[topic] = version
+            self.mailbox.clear()
+            self.waiting_since = None
+            return False
+        if self.waiting_since is None:
+            self.waiting_since = now
+        elif now - self.waiting_since > STALL_SECONDS:
+            log.info("aborting a WebSocket that stopped reading")
+            wire.abort()
+            self.mailbox.clear()
+            self.aborted = True
+            return False
+        return True
 
 
 class Hub:
@@ -58,12 +107,19 @@ class Hub:
         self.subscribers: dict[str, dict[str, set[Subscriber]]] = defaultdict(lambda: defaultdict(set))
         self.versions: dict[str, int] = defaultdict(int)
         self.dirty: set[str] = set()
-        self.cache: dict[tuple[str, str], tuple[int, str]] = {}
-        self.renders = 0  # counted for tests and benchmarks: one per topic, locale and tick at most
+        self.cache: dict[tuple[str, str], tuple[int, str, bytes]] = {}
+        # Counted for tests, benchmarks and /metrics: at most one render and one frame encoding per topic,
+        # locale and version, however many pages watch it.
+        self.renders = 0
+        self.frames = 0
+        self.offers = 0  # updates handed to pages (written, or queued as the latest for a slow page)
+        self.stalled_aborts = 0
+        self.waiting: set[Subscriber] = set()  # wired pages whose socket had not drained
         self._render_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._ticker: asyncio.Task | None = None
         self.presence: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.by_identity: dict[str, set[Subscriber]] = defaultdict(set)
+        self._kick_listeners: list[Callable[[str], None]] = []
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """A domain says how to render the topics of one kind ("programme", "participant", ...)."""
@@ -87,6 +143,10 @@ class Hub:
         if topics:
             await self.broker.publish(list(dict.fromkeys(topics)))
 
+    def on_kick(self, listener: Callable[[str], None]) -> None:
+        """Also tell ``listener`` of every kicked identity (e.g. to forget a remembered grant), in every process."""
+        self._kick_listeners.append(listener)
+
     async def kick(self, identity: str) -> None:
         """Close, in every process, the pages of someone whose link was revoked or re-issued."""
         await self.broker.publish([KICK + identity])
@@ -99,7 +159,10 @@ class Hub:
                 self.dirty.add(watched)
             return
         if topic.startswith(KICK):
-            for subscriber in list(self.by_identity.get(topic[len(KICK):], ())):
+            identity = topic[len(KICK):]
+            for forget in self._kick_listeners:
+                forget(identity)
+            for subscriber in list(self.by_identity.get(identity, ())):
                 subscriber.kicked.set()
             return
         self.versions[topic] += 1
@@ -116,10 +179,13 @@ class Hub:
         for topic in subscriber.topics:
             # Shielded: a render is shared work (cached for every other page), and tearing it down halfway
             # because one page went away would also abandon its database call.
-            version, html = await asyncio.shield(self._rendered(topic, subscriber.locale))
-            subscriber.offer(topic, version, html)
+            version, html, frame = await asyncio.shield(self._rendered(topic, subscriber.locale))
+            self.offers += 1
+            if subscriber.offer(topic, version, html, frame):
+                self.waiting.add(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.waiting.discard(subscriber)
         for identity in subscriber.identities:
             self.by_identity[identity].discard(subscriber)
             if not self.by_identity[identity]:
@@ -136,6 +202,12 @@ class Hub:
 
     def subscriber_count(self) -> int:
         return len({s for by_locale in self.subscribers.values() for subs in by_locale.values() for s in subs})
+
+    def stats(self) -> dict[str, int]:
+        """Counters for /metrics (no names, no content: numbers only)."""
+        return {"pages": self.subscriber_count(), "topics": len(self.subscribers), "renders": self.renders,
+                "frames": self.frames, "offers": self.offers, "waiting": len(self.waiting),
+                "stalled_aborts": self.stalled_aborts}
 
     # --- presence (who has a page open), per group ---------------------------------------------------
 
@@ -164,7 +236,7 @@ class Hub:
 
     # --- rendering -----------------------------------------------------------------------------------
 
-    async def _rendered(self, topic: str, locale: str) -> tuple[int, str]:
+    async def _rendered(self, topic: str, locale: str) -> tuple[int, str, bytes]:
         key = (topic, locale)
         cached = self.cache.get(key)
         if cached and cached[0] == self.versions[topic]:
@@ -175,9 +247,11 @@ class Hub:
                 return cached
             version = self.versions[topic]
             html = await self._render(topic, locale)
+            self.frames += 1
+            rendered = (version, html, encode_text_frame(html))
             if self.versions[topic] == version:
-                self.cache[key] = (version, html)
-            return version, html
+                self.cache[key] = rendered
+            return rendered
 
     async def _render(self, topic: str, locale: str) -> str:
         kind, _, key = topic.partition(":")
@@ -203,14 +277,30 @@ class Hub:
         async def render(topic: str, locale: str, subscribers: set[Subscriber]) -> None:
             async with limit:
                 try:
-                    version, html = await self._rendered(topic, locale)
+                    version, html, frame = await self._rendered(topic, locale)
                 except Exception:
                     log.exception("rendering %s failed", topic)
                     return
+            self.offers += len(subscribers)
+            waiting = self.waiting
             for subscriber in list(subscribers):
-                subscriber.offer(topic, version, html)
+                if subscriber.offer(topic, version, html, frame):
+                    waiting.add(subscriber)
 
-        await asyncio.gather(*(render(*job) for job in jobs))
+        if jobs:
+            await asyncio.gather(*(render(*job) for job in jobs))
+        self.flush_waiting()
+
+    def flush_waiting(self) -> None:
+        """Give pages whose socket was full what they missed, once it drains; abort the ones that stalled."""
+        if not self.waiting:
+            return
+        now = asyncio.get_running_loop().time()
+        for subscriber in list(self.waiting):
+            if not subscriber.flush(now):
+                self.waiting.discard(subscriber)
+                if subscriber.aborted:
+                    self.stalled_aborts += 1
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

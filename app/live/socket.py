@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from app.live.hub import Hub, Subscriber
+from app.live.wire import EXTENSION
 
 log = logging.getLogger("samen.live")
 
@@ -82,28 +83,32 @@ async def live_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     await websocket.accept()
+    wire = websocket.scope.get("extensions", {}).get(EXTENSION)
     subscriber = Subscriber(locale=websocket.scope.get("locale", "nl"), topics=viewer.topics,
-                            identities=viewer.identities)
-    writer = asyncio.create_task(_write(websocket, subscriber, send_timeout))
+                            identities=viewer.identities, wire=wire)
+    # With a wire the hub writes to the socket itself; plain ASGI needs a task that drains the mailbox.
+    tasks = {asyncio.create_task(_read(websocket))}
+    if wire is None:
+        tasks.add(asyncio.create_task(_write(websocket, subscriber, send_timeout)))
+    kicked = asyncio.create_task(subscriber.kicked.wait())
+    tasks.add(kicked)
     if viewer.presence:
         hub.arrive(*viewer.presence)
         if viewer.presence_topic:
             await hub.changed(viewer.presence_topic)
-    reader = asyncio.create_task(_read(websocket))
-    kicked = asyncio.create_task(subscriber.kicked.wait())
     try:
         await hub.subscribe(subscriber)
         # Whichever ends first ends the page's socket: the client left (reader), it stopped reading and the
         # writer gave up on it (it reconnects and gets a fresh snapshot), or its access was revoked.
-        await asyncio.wait({reader, writer, kicked}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if kicked.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(websocket.close(code=REVOKED), 1.0)
     finally:
         hub.unsubscribe(subscriber)
-        for task in (reader, writer, kicked):
+        for task in tasks:
             task.cancel()
-        for task in (reader, writer, kicked):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
         if viewer.presence:

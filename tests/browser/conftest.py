@@ -39,6 +39,7 @@ import pytest
 
 from app.db import Database
 from app.demo import CODE, ORGANISER, PARTICIPANTS, SLUG, create_demo, demo_password, demo_token
+from app.live.wire import uvicorn_flags
 from app.migrate import upgrade
 from tests.conftest import SECRET
 
@@ -177,7 +178,7 @@ class LiveServer:
         }
         env.pop("ALLOWED_ORIGINS", None)
         command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-                   "--host", "127.0.0.1", "--port", str(self.port), "--ws-per-message-deflate", "false"]
+                   "--host", "127.0.0.1", "--port", str(self.port), *uvicorn_flags()]
         with self.log_path.open("ab") as log:
             log.write(f"\n--- starting {' '.join(command)}\n".encode())
             log.flush()

@@ -1,0 +1,113 @@
+"""Writing one pre-encoded WebSocket frame to many sockets.
+
+Why this exists: one update goes to thousands of screens. Through plain ASGI every delivery is a coroutine, and
+the server frames the same text again for every connection. A server-to-client frame is not masked, so its bytes
+are identical for every screen: the hub encodes it once and writes those bytes to each socket, which costs about
+as much as the bare socket write. For that the app must know which socket belongs to which page:
+``SamenWebSocketProtocol`` (a thin subclass of uvicorn's sans-I/O WebSocket protocol, selected with
+``--ws app.live.wire:SamenWebSocketProtocol``) puts a ``Wire`` in the ASGI scope's extensions. Without it
+(Starlette's TestClient, another ASGI server) the live layer falls back to ordinary ASGI sends.
+
+The protocol also ends a connection whose peer stopped answering pings with an abort (a TCP reset), not a
+polite close: a close frame queued behind data the peer never reads would never be seen, and the buffered
+data would stay in memory until the kernel gave up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import struct
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+log = logging.getLogger("samen.live")
+
+EXTENSION = "samen.wire"
+
+# How uvicorn must run the app, in one place (``samen serve``, the Procfile, benchmarks and browser tests):
+# compression off (it forbids encode-once), a 64 KiB frame cap, and pings that find dead peers. Pings are
+# not what catches a screen that stopped reading while updates flow (the full send buffer does, see
+# app/live/hub.py): a ping costs a write and a read per socket, a quarter of a core at 10,000 idle screens
+# every 5 s on the benchmark machine, so they stay at uvicorn's default rhythm.
+PING_INTERVAL = 20.0
+PING_TIMEOUT = 20.0
+# The kernel's send buffer per socket. Left alone, Linux grows it to megabytes on a fast link, and a page that
+# stopped reading would absorb that much (and minutes) before the hub noticed; updates are a few KiB.
+SEND_BUFFER = 64 * 1024
+UVICORN_OPTIONS: dict[str, object] = {
+    "ws": "app.live.wire:SamenWebSocketProtocol",
+    "ws_per_message_deflate": False,
+    "ws_max_size": 64 * 1024,
+    "ws_ping_interval": PING_INTERVAL,
+    "ws_ping_timeout": PING_TIMEOUT,
+}
+
+
+def uvicorn_flags() -> list[str]:
+    """UVICORN_OPTIONS as command-line flags."""
+    flags = []
+    for name, value in UVICORN_OPTIONS.items():
+        flags += ["--" + name.replace("_", "-"), str(value).lower() if isinstance(value, bool) else str(value)]
+    return flags
+
+
+def encode_text_frame(text: str) -> bytes:
+    """A final, unmasked text frame (RFC 6455 section 5.2), as a server sends it."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
+
+
+class Wire:
+    """The socket of one accepted WebSocket, for writing frames the hub encoded once."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+        self._protocol = protocol
+
+    def is_open(self) -> bool:
+        protocol = self._protocol
+        return (protocol.handshake_complete and not protocol.close_sent and not protocol.disconnected
+                and not protocol.transport.is_closing())
+
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the kernel (the peer is slow or stopped reading)."""
+        return self._protocol.transport.get_write_buffer_size()
+
+    def write(self, frame: bytes) -> None:
+        self._protocol.transport.write(frame)
+
+    def abort(self) -> None:
+        """Drop the connection at once, with whatever is still buffered (the page reconnects)."""
+        self._protocol.transport.abort()
+
+
+class SamenWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, plus a ``Wire`` in the scope and an abort when pings go unanswered."""
+
+    def connection_made(self, transport) -> None:  # noqa: ANN001
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+
+    def handle_connect(self, event) -> None:  # noqa: ANN001  (a websockets Request)
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:  # None when the handshake was refused before the app was called
+            scope["extensions"][EXTENSION] = Wire(self)
+
+    def keepalive_timeout(self) -> None:
+        log.info("aborting a WebSocket whose peer stopped answering pings")
+        self.stop_keepalive()
+        self.transport.abort()
