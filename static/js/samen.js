@@ -41,12 +41,18 @@
     if (!list) return;
     var items = Array.prototype.slice.call(list.children).filter(function (li) { return li.dataset.order; });
     var how = select.value;
+    var before = items.slice();
     items.sort(function (a, b) {
       if (how === "votes") return (b.dataset.votes - a.dataset.votes) || (b.dataset.order - a.dataset.order);
       if (how === "newest") return b.dataset.order - a.dataset.order;
       return a.dataset.order - b.dataset.order;
     });
+    // Move items only when the order changed, and give focus back: re-inserting the focused element (or the one
+    // holding it) blurs it, which would send a keyboard user back to the top of the page after every update.
+    if (items.every(function (li, i) { return li === before[i]; })) return;
+    var active = document.activeElement;
     items.forEach(function (li) { list.appendChild(li); });
+    if (active && active !== document.activeElement && document.contains(active)) active.focus({ preventScroll: true });
   }
 
   function filterList(select) {
@@ -132,6 +138,38 @@
 
   document.addEventListener("htmx:after:swap", refreshLists);
   document.addEventListener("htmx:ws:after:message:incoming", refreshLists);
+
+  // --- Keyboard focus through swaps and live updates ------------------------------------------------------
+  // htmx replaces elements: a form by its answer, a question whose buttons change, a list item merged away.
+  // When the element that had focus leaves the page, focus falls to <body> and a keyboard user has to start
+  // again from the top. Put it on the nearest element that is still there: the nearest remembered ancestor
+  // with an id, if focusable, else its first control that takes focus.
+  var lastFocus = null;
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), " +
+    "select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex='-1'])";
+  document.addEventListener("focusin", function (event) {
+    var ids = [];
+    for (var node = event.target; node && node !== document.body; node = node.parentElement) {
+      if (node.id) ids.push(node.id);
+    }
+    lastFocus = { el: event.target, ids: ids };
+  });
+  function keepFocus() {
+    if (!lastFocus || document.contains(lastFocus.el)) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && active !== document.documentElement) return;
+    for (var i = 0; i < lastFocus.ids.length; i++) {
+      var found = document.getElementById(lastFocus.ids[i]);
+      if (!found) continue;
+      var candidates = found.matches(FOCUSABLE) ? [found] : found.querySelectorAll(FOCUSABLE);
+      for (var j = 0; j < candidates.length; j++) {
+        candidates[j].focus({ preventScroll: true });
+        if (document.activeElement === candidates[j]) return;
+      }
+    }
+  }
+  document.addEventListener("htmx:after:swap", keepFocus);
+  document.addEventListener("htmx:ws:after:message:incoming", keepFocus);
 
   // --- Moderator: keyboard shortcuts and the debate timer -------------------------------------------------
 

@@ -367,6 +367,18 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
                 route.abort("blockedbyclient")
 
         context.route("**/*", guard)
+
+        def on_request(request) -> None:  # noqa: ANN001
+            # route() sees only the first URL of a redirect chain; every later hop shows up here.
+            if request.redirected_from is not None and not _is_local(request.url):
+                watch.third_party.append(f"{request.method} {request.url} (redirected from {request.redirected_from.url})")
+
+        def refuse_socket(ws) -> None:  # noqa: ANN001
+            watch.third_party.append(f"WebSocket {ws.url}")
+            ws.close()
+
+        context.on("request", on_request)
+        context.route_web_socket(lambda url: not _is_local(url), refuse_socket)
         if label and label.startswith("organiser"):
             response = context.request.post(f"{server.base_url}/organiser/login", headers={"Origin": server.base_url},
                                             form={"username": ORGANISER, "password": demo_password(SECRET),

@@ -1,0 +1,230 @@
+"""Cross-site refusal and security headers, exhaustively: EVERY unsafe route, EVERY live view, EVERY page.
+
+The routes are enumerated from ``app.routes`` (not listed by hand), so a route added tomorrow is covered the day
+it is added. tests/web/test_site.py checks two routes and tests/web/test_live.py one socket view; tests/web/
+test_fuzz.py samples cross-site headers at random. This file is the deterministic 100 %: every unsafe route x
+every cross-site header set a browser can send, and every socket view x every foreign Origin, sent by a browser
+that holds EVERY grant (organiser, moderator, presenter, host and participant in one session cookie), so that the
+only thing standing between the request and a write is the cross-site check. The same posts sent same-origin
+afterwards do change the database, which proves the refused ones would have.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.testclient import WebSocketDisconnect
+
+from app.models import metadata
+from tests.conftest import ORIGIN, SLUG, Browser, query, sign_in
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+REFUSED_BODY = "Cross-site request refused."
+# What a browser sends for a form post from another site (or a sandboxed frame), with and without the Fetch
+# Metadata headers (older browsers send only Origin). "same-site" is a sibling subdomain: another site for us.
+CROSS_SITE_HEADERS = [
+    {"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+    {"origin": "https://evil.example"},
+    {"sec-fetch-site": "cross-site"},
+    {"origin": "https://sub.testserver", "sec-fetch-site": "same-site"},
+    {"sec-fetch-site": "same-site"},
+    {"origin": "null", "sec-fetch-site": "cross-site"},
+    {"origin": "null"},
+    {"origin": "http://testserver.evil.example"},
+    {"origin": "http://evil.example:80"},
+]
+FOREIGN_ORIGINS = ["https://evil.example", "null", "http://testserver.evil.example", "http://evil.testserver",
+                   "http://testserver:8080"]
+LIVE_VIEWS = ["participant", "moderator", "presenter", "host", "organiser", "nonsense"]
+EVERY_ROLE = ["organiser:Secretariaat G40", "moderator:Gespreksleider", "presenter:Presentatiescherm",
+              "host:Annemiek de Vries", "participant:Erik van Dijk"]
+# A superset of the fields the forms send, with values that make most actions succeed (see the same-origin
+# control below): a question, a vote, a phase change, a new event, a new table, a participant ...
+POTENT_FORM = {
+    "action": "next", "body": "Een vraag via een andere site", "up": "1", "ready": "1", "code": "G40DEC",
+    "name": "Mallory", "municipality": "1", "organisation": "", "join_key": "k" * 32, "key": "q" * 32,
+    "premoderation": "1", "allow_anonymous": "1", "day": "2026-12-11", "default_locale": "nl", "title": "Deel",
+    "kind": "other", "starts_at": "13:30", "ends_at": "13:45", "prompt": "Peiling?", "options": "a\nb",
+    "results": "live", "capacity": "6", "video_url": "https://meet.jit.si/x", "topic": "", "host_name": "",
+    "role": "moderator", "label": "Nieuwe moderator", "lang": "en", "next": "/", "option": "1", "text": "woord",
+    "word": "woord", "hidden": "1", "approved": "1", "outcome": "withdrawn", "participant": "1", "table": "1",
+    "seed": "3", "archived": "1", "username": "organisator", "password": "wrong",
+}
+# Path parameters: real ids of the demo event where it matters (1 is its first row of every table).
+PATH_VALUES = {"slug": SLUG, "kind": "participant", "action": "open", "view": "moderator", "key": SLUG,
+               "token": "A" * 32}
+# A same-origin replay of these must not run at all (they would end the session or erase the demo's people).
+NOT_REPLAYED = {"/organiser/logout", "/leave", "/e/{slug}/organiser/purge", "/organiser/login"}
+
+
+def _routes(routes: list, prefix: str = "") -> list[tuple[str, object]]:
+    found = []
+    for route in routes:
+        if isinstance(route, Mount):
+            found += _routes(route.routes, prefix + route.path) if route.routes else [(prefix + route.path + "/{path}",
+                                                                                       route)]
+        else:
+            found.append((prefix + route.path, route))
+    return found
+
+
+def _fill(path: str) -> str:
+    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: PATH_VALUES.get(m.group(1), "1"), path)
+
+
+def unsafe_routes(app) -> list[str]:  # noqa: ANN001
+    return [path for path, route in _routes(app.routes)
+            if isinstance(route, Route) and set(route.methods or ()) & set(UNSAFE)]
+
+
+def get_routes(app) -> list[str]:  # noqa: ANN001
+    return [path for path, route in _routes(app.routes) if isinstance(route, Route) and "GET" in (route.methods or ())]
+
+
+def fingerprint(settings) -> dict[str, list[tuple]]:  # noqa: ANN001
+    """Every row of every table: a refused request must leave all of them exactly as they were."""
+    return {table.name: sorted(map(repr, query(settings, f'SELECT * FROM "{table.name}"')))  # noqa: S608
+            for table in metadata.sorted_tables}
+
+
+@pytest.fixture
+def everyone(demo, browser) -> Browser:  # noqa: ANN001
+    """One browser holding every grant at once: organiser account, moderator, presenter and host links, and a
+    participant's personal link — the worst case for a cross-site request riding on its cookie."""
+    me = browser()
+    for key in EVERY_ROLE:
+        sign_in(me, demo[key])
+    return me
+
+
+def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyone) -> None:  # noqa: ANN001
+    routes = unsafe_routes(app)
+    assert len(routes) >= 35, routes  # the walk found the app's forms (37 when this was written)
+    before = fingerprint(settings)
+    tried, not_refused = 0, []
+    for path in routes:
+        for headers in CROSS_SITE_HEADERS:
+            everyone._swap()
+            response = everyone.client.post(_fill(path), data=POTENT_FORM, headers=headers, follow_redirects=False)
+            everyone._keep()
+            tried += 1
+            if response.status_code != 403 or response.text != REFUSED_BODY:
+                not_refused.append(f"POST {path} {headers} -> {response.status_code} {response.text[:80]!r}")
+    assert not not_refused, f"{len(not_refused)} of {tried} cross-site requests were not refused:\n" + \
+        "\n".join(not_refused[:40])
+    assert fingerprint(settings) == before, "a refused cross-site request changed the database"
+    print(f"cross-site: {len(routes)} unsafe routes x {len(CROSS_SITE_HEADERS)} header sets = {tried} posts, "
+          f"{tried - len(not_refused)} refused")
+
+    # The control: the very same posts sent same-origin get past the guard and do write (so the refused ones
+    # were potent, and the refusal above is the cross-site check's doing, not a role check or a bad form).
+    replayed = [p for p in routes if p not in NOT_REPLAYED]
+    for path in replayed:
+        response = everyone.post(_fill(path), POTENT_FORM, follow_redirects=False)
+        assert response.text != REFUSED_BODY, f"same-origin POST {path} was refused as cross-site"
+    after = fingerprint(settings)
+    changed = sorted(t for t in after if after[t] != before[t])
+    for table in ("event", "question", "programme_part", "poll_question", "lunch_table", "role_link"):
+        assert table in changed, f"the same-origin replay changed no {table} row: the control proves nothing"
+
+
+def test_every_unsafe_method_on_every_route_is_refused_cross_site(app, everyone) -> None:  # noqa: ANN001
+    """PUT, PATCH and DELETE too, and on the routes that only read (GET): the guard refuses before routing."""
+    paths = [path for path, _route in _routes(app.routes)]
+    tried = 0
+    for path in paths:
+        for method in UNSAFE:
+            everyone._swap()
+            response = everyone.client.request(method, _fill(path), headers=CROSS_SITE_HEADERS[0],
+                                               follow_redirects=False)
+            assert (response.status_code, response.text) == (403, REFUSED_BODY), (method, path)
+            tried += 1
+    print(f"cross-site: {len(paths)} routes x {len(UNSAFE)} unsafe methods = {tried} requests, all refused")
+
+
+def test_every_live_view_refuses_every_foreign_origin(app, demo, everyone) -> None:  # noqa: ANN001
+    assert any(isinstance(r, WebSocketRoute) for r in app.routes)
+    sockets = [path for path, route in _routes(app.routes) if isinstance(route, WebSocketRoute)]
+    assert sockets == ["/ws/{view}/{key}"], sockets  # a new socket route must be added to this test
+    refused = 0
+    for view in LIVE_VIEWS:
+        for origin in [*FOREIGN_ORIGINS, None]:
+            everyone._swap()
+            headers = {"origin": origin} if origin else {}
+            with pytest.raises(WebSocketDisconnect) as closed, \
+                    everyone.client.websocket_connect(f"/ws/{view}/{SLUG}", headers=headers) as ws:
+                ws.receive_text()
+            assert closed.value.code == 4403, (view, origin, closed.value.code)
+            refused += 1
+        if view == "nonsense":
+            continue
+        # The control: the same browser, same-origin, gets the view's snapshot (the grants are real).
+        with everyone.websocket(f"/ws/{view}/{SLUG}") as ws:
+            assert ws.receive_text().strip(), view
+    print(f"websocket: {len(LIVE_VIEWS)} views x {len(FOREIGN_ORIGINS) + 1} origins = {refused} handshakes, "
+          f"{refused} refused with 4403")
+
+
+# --- security headers ----------------------------------------------------------------------------------
+
+
+def csp_directives(value: str) -> dict[str, list[str]]:
+    directives = {}
+    for part in value.split(";"):
+        words = part.split()
+        if words:
+            assert words[0].lower() not in directives, f"directive {words[0]} given twice in {value!r}"
+            directives[words[0].lower()] = words[1:]
+    return directives
+
+
+def assert_security_headers(response, what: str) -> None:  # noqa: ANN001
+    headers = response.headers
+    csp = csp_directives(headers.get("content-security-policy", ""))
+    assert csp.get("script-src") == ["'self'"], (what, csp.get("script-src"))
+    assert csp.get("default-src") == ["'self'"], (what, csp.get("default-src"))
+    for directive, sources in csp.items():
+        assert "'unsafe-eval'" not in sources and "'wasm-unsafe-eval'" not in sources, (what, directive)
+        if directive in ("script-src", "default-src", "script-src-elem", "script-src-attr", "style-src"):
+            assert not {"'unsafe-inline'", "'unsafe-hashes'", "*", "data:", "http:", "https:"} & set(sources), \
+                (what, directive, sources)
+    assert csp.get("object-src") == ["'none'"], what
+    assert csp.get("base-uri") == ["'none'"], what
+    assert csp.get("frame-ancestors") == ["'none'"], what
+    assert csp.get("form-action") == ["'self'"], what
+    assert csp.get("connect-src") == ["'self'"], what  # the page's own socket only
+    assert headers.get("x-frame-options") == "DENY", what
+    assert headers.get("x-content-type-options") == "nosniff", what
+    assert headers.get("referrer-policy") == "no-referrer", what
+    assert headers.get("cross-origin-opener-policy") == "same-origin", what
+    assert "camera=()" in headers.get("permissions-policy", ""), what
+    assert len(headers.get_list("content-security-policy")) == 1, (what, "two CSP headers")
+
+
+def test_every_page_and_answer_carries_the_csp_and_security_headers(app, demo, everyone, browser) -> None:  # noqa: ANN001
+    stranger = browser()
+    checked = 0
+    for path in get_routes(app):
+        url = _fill(path)
+        if "{path}" in path:
+            url = "/static/js/samen.js"
+        for who in (everyone, stranger):
+            response = who.get(url, follow_redirects=False)
+            assert response.status_code < 500, (url, response.status_code)
+            assert_security_headers(response, f"GET {url} ({response.status_code})")
+            checked += 1
+    # Answers that are not a route's own: errors, the guard's refusal, the body cap, a method not allowed.
+    extras = [
+        stranger.get("/bestaat-niet"), stranger.get(f"/e/{SLUG}/nonsense"), stranger.get("/j/" + "A" * 32),
+        stranger.client.post("/lang", data={"lang": "en"}, headers={"origin": "https://evil.example"}),
+        stranger.client.post("/join", content=b"name=" + b"x" * 2_000_000,
+                             headers={"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN}),
+        stranger.client.request("DELETE", "/healthz", headers={"origin": ORIGIN}),
+        stranger.get("/static/vendor/htmx-4.0.1.min.js"), stranger.get("/static/css/samen.css"),
+    ]
+    for response in extras:
+        assert_security_headers(response, f"{response.request.method} {response.request.url} ({response.status_code})")
+    assert {r.status_code for r in extras} >= {403, 404, 405, 413, 200}
+    print(f"security headers: {checked + len(extras)} responses checked")
