@@ -69,11 +69,13 @@ class RecentEvents:
 
 
 class RecentGrants:
-    """Participant sessions whose link was found current, remembered for a minute, for live sockets only, so a
-    reconnect storm costs no query per page. Safe because every revocation, re-issue or deletion of a
-    participant's link kicks that identity through the hub (in every process), which forgets it here first."""
+    """Participant sessions whose link was found current, remembered for ten minutes, for live sockets only, so
+    a reconnect storm costs no query per page. Safe because every revocation, re-issue or deletion of a
+    participant's link kicks that identity through the hub (in every process), which forgets it here first;
+    the time limit only bounds how long a change made without the hub (a purge from another machine without
+    Redis) goes unnoticed by a page that reconnects."""
 
-    SECONDS = 60.0
+    SECONDS = 600.0
     MAX_GRANTS = 100_000
 
     def __init__(self) -> None:
