@@ -101,6 +101,15 @@ class SamenWebSocketProtocol(WebSocketsSansIOProtocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # A handshake the websockets library refused before it became a request (a request or header line over
+        # its limits, too many headers): the answer (414/431) is prepared, but uvicorn neither sends it nor
+        # closes, so the connection would stay open for as long as the client likes (found by bench/frame_flood).
+        if not self.handshake_initiated and self.conn.handshake_exc is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+
     def handle_connect(self, event) -> None:  # noqa: ANN001  (a websockets Request)
         super().handle_connect(event)
         scope = getattr(self, "scope", None)

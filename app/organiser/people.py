@@ -282,6 +282,8 @@ async def new_role_link(request: Request) -> Response:
     role, label = str(data.get("role", "")), clean_text(data.get("label"))
     if role not in ("moderator", "presenter") or not label:
         raise InvalidInput({"role": N_("Choose moderator or presenter screen and give a name.")})
+    if len(label) > 80:  # clean_text leaves one character too many, to tell; the column holds 80
+        raise InvalidInput({"label": N_("A name can be at most 80 characters.")})
     settings = request.app.state.settings
     async with request.app.state.db.write() as session:
         await events.create_role_link(session, event, role, label, settings.secret_key, settings.role_link_days)

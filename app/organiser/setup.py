@@ -14,11 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from app.db import utcnow
 from app.events.models import PART_KINDS, Event, ProgrammePart
-from app.events.service import InvalidInput, clean_text, new_event_code
+from app.events.service import InvalidInput, as_id, clean_text, new_event_code
 from app.i18n import LOCALES, N_
 from app.polls.models import POLL_KINDS, RESULT_MODES, PollOption, PollQuestion
 from app.tables.models import LunchTable
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 TIME = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
 DEFAULT_PROGRAMME = [
     ("debate", "Het G40Gesprek", "11:30", "12:15"),
@@ -52,6 +53,10 @@ def _validated(form: EventForm) -> tuple[str, date]:
     except ValueError:
         errors["day"] = N_("Give the date as a date (e.g. 2026-12-04).")
         day = date.today()
+    else:
+        # Links expire, duplicates and the purge count days from the event's day: near date.max that overflows.
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            errors["day"] = N_("Give a date between the years 2000 and 2100.")
     if form.default_locale not in LOCALES:
         errors["default_locale"] = N_("Choose Dutch or English.")
     if errors:
@@ -208,7 +213,10 @@ async def add_poll_question(session: AsyncSession, event: Event, form: PollForm)
         errors["options"] = N_("Give 2 to 12 answers, one per line.")
     if any(len(o) > 120 for o in options):
         errors["options"] = N_("An answer can be at most 120 characters.")
-    max_choices = int(form.max_choices) if form.max_choices.isdigit() else None
+    max_choices = as_id(form.max_choices)
+    labels = clean_text(form.scale_min_label, 60), clean_text(form.scale_max_label, 60)
+    if form.kind == "scale" and any(len(label) > 60 for label in labels):  # the columns hold 60
+        errors["scale"] = N_("A label can be at most 60 characters.")
     if errors:
         raise InvalidInput(errors)
     last = await session.scalar(select(PollQuestion.position).where(PollQuestion.event_id == event.id)
@@ -217,8 +225,7 @@ async def add_poll_question(session: AsyncSession, event: Event, form: PollForm)
                             results=form.results, max_choices=max_choices if form.kind == "multiple" else None)
     if form.kind == "scale":
         question.scale_min, question.scale_max = 1, 5
-        question.scale_min_label = clean_text(form.scale_min_label, 60)
-        question.scale_max_label = clean_text(form.scale_max_label, 60)
+        question.scale_min_label, question.scale_max_label = labels
     question.options = [PollOption(position=i, label=o) for i, o in enumerate(options, 1)] \
         if form.kind in ("single", "multiple") else []
     session.add(question)

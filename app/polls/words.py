@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 WORD_MAX = 40
+NORMALISED_MAX = 300
 
 # Function words that say nothing on their own in a cloud (Dutch, with a few English ones people type).
 STOP_WORDS = frozenset("""
@@ -22,7 +23,8 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s-]", " ", text.lower())
-    return " ".join(text.split())
+    # NFKD can make a text many times longer ("ﷺ" is 18 characters): the key must fit its 300-character column.
+    return " ".join(text.split())[:NORMALISED_MAX]
 
 
 def counts_for_cloud(counts: dict[str, int]) -> dict[str, int]:

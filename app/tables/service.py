@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
-from app.events.models import Event, Participant, RoleLink
-from app.events.service import InvalidInput, clean_text, create_role_link
+from app.events.models import Event, Municipality, Participant, RoleLink
+from app.events.service import InvalidInput, as_id, clean_text, create_role_link
 from app.i18n import N_
 from app.tables import assign
 from app.tables.models import LunchTable, Seat, SeatingRound
@@ -37,8 +37,14 @@ def overview_topic(event_id: int) -> str:
     return f"tables:{event_id}"
 
 
+NAME_MAX, TOPIC_MAX = 80, 120  # the columns' widths (PostgreSQL refuses longer text; SQLite would store it)
+
+
 def valid_video_url(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "https://[" (an unclosed IPv6 address): not a link, and no server error
+        return False
     return (parts.scheme == "https" and bool(parts.netloc) and len(url) <= 500
             and all(32 < ord(c) < 127 for c in url))  # no spaces, control characters or raw non-ASCII
 
@@ -226,6 +232,11 @@ async def replace_host(session: AsyncSession, event: Event, table_id: int | None
         raise InvalidInput({"table": N_("Choose a table of this event.")})
     if not name:
         raise InvalidInput({"name": N_("Please fill in the new host's name.")})
+    if len(name) > NAME_MAX:
+        raise InvalidInput({"name": N_("The host's name can be at most 80 characters.")})
+    if municipality_id is not None and await session.get(Municipality, municipality_id) is None:
+        # An id that is no municipality would fail the foreign key at COMMIT: a server error, not a message.
+        raise InvalidInput({"municipality": N_("Choose the host's municipality from the list.")})
     if table.host_link_id:
         old = await session.get(RoleLink, table.host_link_id)
         if old is not None:
@@ -252,13 +263,18 @@ async def save_table(session: AsyncSession, event: Event, form: TableForm, table
     name = clean_text(form.name)
     if not name:
         errors["name"] = N_("Please give the table a name.")
-    capacity = int(form.capacity) if form.capacity.isdigit() else 0
+    elif len(name) > NAME_MAX:  # clean_text leaves one character too many, to tell; the column holds 80
+        errors["name"] = N_("A table name can be at most 80 characters.")
+    topic = clean_text(form.topic, TOPIC_MAX)
+    if len(topic) > TOPIC_MAX:
+        errors["topic"] = N_("A topic can be at most 120 characters.")
+    capacity = as_id(form.capacity) or 0
     if not 2 <= capacity <= 50:
         errors["capacity"] = N_("The capacity must be a number from 2 to 50.")
     video_url = form.video_url.strip()
     if video_url and not valid_video_url(video_url):
         errors["video_url"] = N_("The video link must be a complete https:// address (Teams, Zoom, Jitsi, ...).")
-    municipality = int(form.host_municipality) if form.host_municipality.isdigit() else None
+    municipality = as_id(form.host_municipality)
     if errors:
         raise InvalidInput(errors)
     table = await session.get(LunchTable, table_id) if table_id else None
@@ -268,7 +284,7 @@ async def save_table(session: AsyncSession, event: Event, form: TableForm, table
     if table is None:
         table = LunchTable(event_id=event.id)
         session.add(table)
-    table.name, table.capacity, table.video_url, table.topic = name, capacity, video_url, clean_text(form.topic, 120)
+    table.name, table.capacity, table.video_url, table.topic = name, capacity, video_url, topic
     host_name = clean_text(form.host_name)
     if host_name and host_name != table.host_name:
         await session.flush()
