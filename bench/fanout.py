@@ -884,6 +884,8 @@ async def main_async(args: argparse.Namespace) -> int:
                         + (f", stalled closed {m.stalled_closed}/{m.stalled} (last {fmt(m.stalled_close_s, '.1f')} s)"
                            if m.stalled else "")
                         + (f", renders {m.renders}, frames {m.frames}" if m.renders is not None else "")
+                        + (f", votes acked {m.votes_acked}/{m.votes_offered}" if m.votes_offered else "")
+                        + (f", tally = database: {m.tally_ok}" if m.tally_ok is not None else "")
                         + (f" NOTES {m.notes}" if m.notes else ""))
                 runs.append(pair)
             rows.append(summarise(scenario.name, runs))
