@@ -10,10 +10,10 @@ dir, or a fresh PostgreSQL database that is dropped afterwards), seeded with the
 - every participant (asyncio + httpx, its own cookie jar, see bench/clients.py) waits a random think time (so
   that all together offer ``--rate`` writes per second) and writes: it changes its vote in the open poll, or (at
   most ``--questions`` times) asks a question with a fresh idempotency key, as the real form does (``key``
-  hidden field). A write counts as acknowledged only on a 2xx
-  answer, which the server sends after COMMIT. An unacknowledged write (connection refused or lost, timeout,
-  5xx) is sent again once the server answers /healthz again, with the SAME key and the same content, until it is
-  acknowledged. One participant's writes are sequential, as one person's are;
+  hidden field). A write counts as acknowledged only on a 2xx answer, which the server sends after COMMIT. An
+  unacknowledged write (connection refused or lost, timeout, 5xx) is sent again once the server answers /healthz
+  again, with the SAME key and the same content, until it is acknowledged (a 4xx refusal is reported as a
+  failure). One participant's writes are sequential, as one person's are;
 - a chaos task kills the server with SIGKILL at a random moment (``--uptime`` seconds after it came up, once the
   screens are current and the resends of the last kill are answered, and while writes are in flight, so that
   every kill interrupts some), restarts it on the same port, and does this ``--kills`` times;
