@@ -127,3 +127,41 @@ def percentiles(values: list[float]) -> dict[str, float]:
     from bench.poll_burst import _percentiles
 
     return _percentiles(values)
+
+
+def run_with_server(config, make_run, prefix: str, headline: str, log, *,  # noqa: ANN001
+                    database_url: str | None = None, broker_url: str | None = None):  # noqa: ANN201
+    """The frame of a bench run: its own temp dir, seed, start a server, drive ``make_run(config, server, url,
+    log)`` (its ``drive`` and ``result``), collect the server's errors; the server is always stopped.
+    Without ``database_url`` a fresh SQLite file; with it, that (empty) database and ``broker_url``."""
+    import shutil
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from bench.poll_burst import Server, client_runner, prepare_database, raise_open_files_limit, sqlite_url
+
+    log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    url = database_url or sqlite_url(work / "samen.db")
+    server = Server(work, config.tick_ms, database_url=url, broker_url=broker_url)
+    raise_open_files_limit()
+    try:
+        log(headline)
+        tokens, question_id, options = prepare_database(url, config.participants)
+        server.start()
+        client = make_run(config, server, url, log)
+        runner, _name = client_runner()
+        runner(client.drive(tokens, question_id, options))
+        result = client.result
+        server.stop()
+        result.server_errors = server.errors()
+    finally:
+        server.stop()
+        if config.keep:
+            log(f"  kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    result.total_seconds = time.monotonic() - started
+    return result

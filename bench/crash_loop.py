@@ -45,15 +45,12 @@ import contextlib
 import os
 import random
 import secrets
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx2
 from sqlalchemy import text
@@ -63,6 +60,7 @@ from bench.clients import (
     RESULTS_ID,
     participant_client,
     percentiles,
+    run_with_server,
     shared_transport,
     shown,
     sign_in,
@@ -74,10 +72,6 @@ from bench.poll_burst import (
     MODERATOR,
     SECRET,
     Server,
-    client_runner,
-    prepare_database,
-    raise_open_files_limit,
-    sqlite_url,
 )
 
 PRESENTER = "presenter:Presentatiescherm"
@@ -351,8 +345,11 @@ class Run:
                     previous.recovered_after = time.monotonic() - previous.up_at
             else:
                 await self.wait_for(lambda: all(s.updates for s in result.screens), SCREEN_SECONDS)
-            await self.wait_for(lambda: self.in_flight > 0, 10)
-            await asyncio.sleep(self.rng.uniform(0.0, 0.1))  # anywhere in a request's life: sent, queued, committing
+            for _ in range(20):  # anywhere in a request's life (sent, queued, committing), but never between requests
+                await self.wait_for(lambda: self.in_flight > 0, 10)
+                await asyncio.sleep(self.rng.uniform(0.0, 0.1))
+                if self.in_flight > 0:
+                    break
             kill = Kill(number, killed_at=0.0, connections_before=[s.connections for s in self.result.screens])
             self.up.clear()  # before the kill: a failed attempt always finds the event cleared
             kill.in_flight = self.in_flight
@@ -542,30 +539,8 @@ def run(config: Config, log: Callable[[str], None] | None = None, *, database_ur
         broker_url: str | None = None) -> Result:
     """One run in its own temp dir: seed, start, load + kills, check; the server is always stopped.
     Without ``database_url`` a fresh SQLite file; with it, that (empty) database and ``broker_url``."""
-    log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="samen-crash-"))
-    url = database_url or sqlite_url(work / "samen.db")
-    server = Server(work, config.tick_ms, database_url=url, broker_url=broker_url)
-    raise_open_files_limit()
-    try:
-        log(f"crash loop: {config.participants} participants, {config.kills} kills, {config.backend}")
-        tokens, question_id, options = prepare_database(url, config.participants)
-        server.start()
-        client = Run(config, server, url, log)
-        runner, _name = client_runner()
-        runner(client.drive(tokens, question_id, options))
-        result = client.result
-        server.stop()
-        result.server_errors = server.errors()
-    finally:
-        server.stop()
-        if config.keep:
-            log(f"  kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    result.total_seconds = time.monotonic() - started
-    return result
+    headline = f"crash loop: {config.participants} participants, {config.kills} kills, {config.backend}"
+    return run_with_server(config, Run, "samen-crash-", headline, log, database_url=database_url, broker_url=broker_url)
 
 
 def _fmt(values: dict[str, float], *keys: str, scale: float = 1.0) -> str:

@@ -34,14 +34,11 @@ import asyncio
 import os
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx2
 from sqlalchemy import text
@@ -52,13 +49,14 @@ from bench.clients import (
     Shown,
     participant_client,
     percentiles,
+    run_with_server,
     shared_transport,
     shown,
     sign_in,
     sign_in_all,
     snapshot,
 )
-from bench.poll_burst import MODERATOR, SECRET, Server, client_runner, prepare_database, raise_open_files_limit, sqlite_url
+from bench.poll_burst import MODERATOR, SECRET, Server
 
 PRESENTER = "presenter:Presentatiescherm"
 
@@ -305,30 +303,8 @@ class Run:
 def run(config: Config, log: Callable[[str], None] | None = None, *, database_url: str | None = None,
         broker_url: str | None = None) -> Result:
     """One run in its own temp dir; the server is always stopped. Without ``database_url`` a fresh SQLite file."""
-    log = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    started = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="samen-races-"))
-    url = database_url or sqlite_url(work / "samen.db")
-    server = Server(work, config.tick_ms, database_url=url, broker_url=broker_url)
-    raise_open_files_limit()
-    try:
-        log(f"races: {config.participants} participants x {config.burst} concurrent requests, {config.backend}")
-        tokens, question_id, options = prepare_database(url, config.participants)
-        server.start()
-        client = Run(config, server, url, log)
-        runner, _name = client_runner()
-        runner(client.drive(tokens, question_id, options))
-        result = client.result
-        server.stop()
-        result.server_errors = server.errors()
-    finally:
-        server.stop()
-        if config.keep:
-            log(f"  kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    result.total_seconds = time.monotonic() - started
-    return result
+    headline = f"races: {config.participants} participants x {config.burst} concurrent requests, {config.backend}"
+    return run_with_server(config, Run, "samen-races-", headline, log, database_url=database_url, broker_url=broker_url)
 
 
 def table(result: Result) -> str:
