@@ -43,13 +43,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import DateTime, Integer, String, and_, case, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from app.db import Base, Database, is_sqlite
+from app.db import Base, Database, insert_for
 from app.i18n import ngettext
 
 
@@ -169,7 +167,6 @@ class DatabaseStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = sqlite_insert if is_sqlite(db.url) else pg_insert
         self._purged = 0.0
 
     async def get(self, keys: list[str]) -> dict[str, Count]:
@@ -185,7 +182,7 @@ class DatabaseStore:
                 # The same rule as Count.after, in SQL, so two processes failing at once both count.
                 cutoff = _dt(now - budget.window) if math.isfinite(budget.window) else datetime.min
                 fresh = and_(table.first_at < cutoff, or_(table.locked_until.is_(None), table.locked_until <= _dt(now)))
-                statement = self._insert(table).values(key=key, failures=1, first_at=_dt(now), locked_until=None)
+                statement = insert_for(session)(table).values(key=key, failures=1, first_at=_dt(now), locked_until=None)
                 statement = statement.on_conflict_do_update(index_elements=[table.key], set_={
                     "failures": case((fresh, 1), else_=table.failures + 1),
                     "first_at": case((fresh, _dt(now)), else_=table.first_at),

@@ -35,10 +35,11 @@ async def event_or_404(session: AsyncSession, slug: str) -> Event:
 
 
 class RecentEvents:
-    """Events by slug, remembered for a moment, for authorising live sockets only: after a network blip or a
-    server restart thousands of pages reconnect within seconds, all asking for the same event. The event's
-    id, day and status are all a socket's authorisation reads; what a page shows travels as topic updates.
-    Who the person is, and whether their link still holds, is checked in the database on every connect."""
+    """Events by slug, remembered for a moment, for authorising live sockets and poll votes only: after a
+    network blip or a server restart thousands of pages reconnect within seconds, and in a poll burst hundreds
+    of votes a second arrive, all asking for the same event. The event's id and day are all they read; what a
+    page shows travels as topic updates, and whether a poll question is open is read in the vote's own
+    transaction."""
 
     SECONDS = 2.0
     MAX_SLUGS = 256  # only existing events are remembered, and never more than this many
@@ -69,11 +70,11 @@ class RecentEvents:
 
 
 class RecentGrants:
-    """Participant sessions whose link was found current, remembered for ten minutes, for live sockets only, so
-    a reconnect storm costs no query per page. Safe because every revocation, re-issue or deletion of a
-    participant's link kicks that identity through the hub (in every process), which forgets it here first;
-    the time limit only bounds how long a change made without the hub (a purge from another machine without
-    Redis) goes unnoticed by a page that reconnects."""
+    """Participant sessions whose link was found current, remembered for ten minutes, for live sockets and poll
+    votes only, so a reconnect storm or a poll burst costs no query per page or vote. Safe because every
+    revocation, re-issue or deletion of a participant's link kicks that identity through the hub (in every
+    process), which forgets it here first; the time limit only bounds how long a change made without the hub
+    (a purge from another machine without Redis) goes unnoticed by a page that reconnects or votes."""
 
     SECONDS = 600.0
     MAX_GRANTS = 100_000
@@ -99,7 +100,7 @@ class RecentGrants:
 
 
 async def live_event(conn: HTTPConnection, slug: str) -> Event | None:
-    """The event of a live socket's URL (see RecentEvents)."""
+    """The event of a live socket's or a vote's URL (see RecentEvents)."""
     state = conn.app.state
     recent = getattr(state, "recent_events", None)
     if recent is None:
@@ -114,7 +115,8 @@ def links_expired(conn: HTTPConnection, event: Event) -> bool:
 
 
 async def live_participant_id(conn: HTTPConnection, event: Event) -> int | None:
-    """Like participant_of, for a live socket: only whether the link still holds, remembered (RecentGrants)."""
+    """Like participant_of, for a live socket or a vote: only whether the link still holds, remembered
+    (RecentGrants)."""
     ids = conn.scope.get("session", {}).get("p", {})
     if not isinstance(ids, dict) or links_expired(conn, event):
         return None

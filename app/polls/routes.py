@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,8 +30,15 @@ async def _event(request: Request, moderator: bool):  # noqa: ANN202
 
 @answers_with_status
 async def vote(request: Request) -> Response:
-    event, participant = await _event(request, moderator=False)
-    await throttle.limit(request, throttle.POLL_VOTE, str(participant.id))
+    # The event and the person come from the short-lived memories that live sockets use (app/events/access.py),
+    # not from two queries: in a poll burst every vote is the same event and a participant votes many times.
+    event = await access.live_event(request, request.path_params["slug"])
+    if event is None:
+        raise HTTPException(404, "event")
+    participant_id = await access.live_participant_id(request, event)
+    if participant_id is None:
+        raise HTTPException(403, "participant")
+    await throttle.limit(request, throttle.POLL_VOTE, str(participant_id))
     data = await request.form()
     form = service.VoteForm(
         options=[str(v) for v in data.getlist("option")][:VOTE_LIMIT_FIELDS],
@@ -38,12 +46,12 @@ async def vote(request: Request) -> Response:
         text=str(data.get("text", "")),
     )
     async with request.app.state.db.write() as session:
-        await service.vote(session, event, participant, form_int(request.path_params["question_id"]), form)
+        await service.vote(session, event.id, participant_id, form_int(request.path_params["question_id"]), form)
     await request.app.state.hub.changed(
         service.results_topic(event.id),
         service.presenter_topic(event.id),
         service.control_topic(event.id),
-        service.ballot_topic(event.id, participant.id),
+        service.ballot_topic(event.id, participant_id),
     )
     return status_message(request, gettext("Your vote has been saved. You can change it while the question is open."))
 

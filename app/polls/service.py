@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import utcnow
-from app.events.models import Event, Participant
+from app.db import insert_for, utcnow
+from app.events.models import Event
 from app.events.service import InvalidInput, clean_text
 from app.i18n import N_
 from app.polls.models import Ballot, BallotChoice, HiddenWord, PollOption, PollQuestion
@@ -85,21 +84,34 @@ class VoteForm:
     text: str = ""
 
 
-async def vote(session: AsyncSession, event: Event, participant: Participant, question_id: int | None,
-               form: VoteForm) -> Ballot:
-    """Store or change this participant's vote. Sending the same vote again changes nothing."""
-    question = await question_in_event(session, event, question_id)
+async def vote(session: AsyncSession, event_id: int, participant_id: int, question_id: int | None,
+               form: VoteForm) -> int:
+    """Store or change this participant's vote; returns the ballot's id. Sending the same vote again changes
+    nothing.
+
+    This is the one write a poll burst repeats hundreds of times a second, so it is a handful of plain
+    statements (no ORM unit of work): the question, its options, one upsert of the ballot and, for choices, a
+    replacement of the selection. The upsert is the one-vote guarantee (the unique constraint) and, on
+    PostgreSQL, the row lock that makes two votes of the same person at the same moment (a double tap, a resend
+    after a reconnect) take turns instead of mixing their choices; on SQLite the write transaction already
+    holds the database lock."""
+    question = (await session.execute(
+        select(PollQuestion.kind, PollQuestion.status, PollQuestion.max_choices, PollQuestion.scale_min,
+               PollQuestion.scale_max)
+        .where(PollQuestion.id == question_id, PollQuestion.event_id == event_id))).first() if question_id else None
+    if question is None:
+        raise InvalidInput({"question": N_("This poll question does not exist.")})
     if question.status != "open":
         raise InvalidInput({"vote": N_("Voting on this question is closed.")})
     option_ids: list[int] = []
     value: int | None = None
     text = ""
     if question.kind in ("single", "multiple"):
-        valid = {o.id for o in question.options}
         try:
             option_ids = sorted({int(o) for o in form.options})
         except ValueError:
             option_ids = []
+        valid = set(await session.scalars(select(PollOption.id).where(PollOption.question_id == question_id)))
         if not option_ids or not set(option_ids) <= valid:
             raise InvalidInput({"vote": N_("Choose one of the answers.")})
         if question.kind == "single" and len(option_ids) != 1:
@@ -121,38 +133,21 @@ async def vote(session: AsyncSession, event: Event, participant: Participant, qu
         if len(text) > limit:
             raise InvalidInput({"vote": N_("Your answer is too long.")})
 
-    ballot = await _ballot(session, question.id, participant.id)
+    upsert = insert_for(session)(Ballot).values(
+        question_id=question_id, participant_id=participant_id, value=value, text=text,
+        normalised=normalise(text) if question.kind == "words" else "", approved=False, updated_at=utcnow())
+    new = upsert.excluded
+    ballot_id: int = (await session.execute(upsert.on_conflict_do_update(
+        index_elements=[Ballot.question_id, Ballot.participant_id],
+        # A changed open answer needs approval again; the same answer sent again keeps it.
+        set_={"value": new.value, "text": new.text, "normalised": new.normalised, "updated_at": new.updated_at,
+              "approved": case((Ballot.text == new.text, Ballot.approved), else_=False)},
+    ).returning(Ballot.id))).scalar_one()
     if question.kind in ("single", "multiple"):
         # Replace the selection in this same transaction: never half of the old and half of the new.
-        await session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
-        session.add_all(BallotChoice(ballot_id=ballot.id, option_id=o) for o in option_ids)
-    elif question.kind == "scale":
-        ballot.value = value
-    else:
-        if text != ballot.text:
-            ballot.approved = False  # a changed open answer needs approval again
-        ballot.text, ballot.normalised = text, normalise(text) if question.kind == "words" else ""
-    ballot.updated_at = utcnow()
-    await session.flush()
-    return ballot
-
-
-async def _ballot(session: AsyncSession, question_id: int, participant_id: int) -> Ballot:
-    """The participant's ballot, locked for this transaction: two votes of the same person at the same moment
-    (a double tap, a resend after a reconnect) take turns instead of mixing their choices (PostgreSQL's row
-    lock; on SQLite the write transaction already holds the database lock)."""
-    query = (select(Ballot).where(Ballot.question_id == question_id, Ballot.participant_id == participant_id)
-             .with_for_update())
-    ballot = await session.scalar(query)
-    if ballot is not None:
-        return ballot
-    try:
-        async with session.begin_nested():
-            ballot = Ballot(question_id=question_id, participant_id=participant_id)
-            session.add(ballot)
-        return ballot
-    except IntegrityError:  # the same participant's concurrent request created it first: use that one
-        return (await session.scalar(query))  # type: ignore[return-value]
+        await session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot_id))
+        await session.execute(insert(BallotChoice), [{"ballot_id": ballot_id, "option_id": o} for o in option_ids])
+    return ballot_id
 
 
 # --- moderation of word and text answers ---------------------------------------------------------------
@@ -238,18 +233,21 @@ async def tally(session: AsyncSession, question: PollQuestion, for_moderator: bo
 
 
 async def my_ballots(session: AsyncSession, event_id: int, participant_id: int) -> dict[int, dict]:
-    """This participant's answers to every question of the event (for their own screen only)."""
-    ballots = list(await session.scalars(
-        select(Ballot).join(PollQuestion, PollQuestion.id == Ballot.question_id)
-        .where(PollQuestion.event_id == event_id, Ballot.participant_id == participant_id)))
-    choices: dict[int, list[int]] = {}
-    if ballots:
-        rows = await session.execute(select(BallotChoice.ballot_id, BallotChoice.option_id)
-                                     .where(BallotChoice.ballot_id.in_([b.id for b in ballots])))
-        for ballot_id, option_id in rows.all():
-            choices.setdefault(ballot_id, []).append(option_id)
-    return {b.question_id: {"options": sorted(choices.get(b.id, [])), "value": b.value, "text": b.text}
-            for b in ballots}
+    """This participant's answers to every question of the event (for their own screen only). One query: it is
+    re-read for the voter's own pages after every vote."""
+    rows = await session.execute(
+        select(Ballot.question_id, Ballot.value, Ballot.text, BallotChoice.option_id)
+        .join(PollQuestion, PollQuestion.id == Ballot.question_id)
+        .outerjoin(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+        .where(PollQuestion.event_id == event_id, Ballot.participant_id == participant_id))
+    mine: dict[int, dict] = {}
+    for question_id, value, text, option_id in rows:
+        entry = mine.setdefault(question_id, {"options": [], "value": value, "text": text})
+        if option_id is not None:
+            entry["options"].append(option_id)
+    for entry in mine.values():
+        entry["options"].sort()
+    return mine
 
 
 def results_visible(question: PollQuestion, presenter: bool) -> bool:

@@ -866,6 +866,22 @@ def test_revoking_a_participant_link_stops_it_and_closes_their_page(app, setting
     assert sign_in(fatima, demo[FATIMA]) == f"/e/{SLUG}"
 
 
+def test_a_revoked_participant_can_no_longer_vote_though_their_grant_was_remembered(settings, people, organiser):  # noqa: ANN001
+    """Votes authorise from the remembered grants of live sockets (app/events/access.py): a revocation must
+    reach that memory before the next vote, in this process as in every other."""
+    qid, options = poll_question(settings, 1)
+    erik = people[ERIK]
+    assert post(people[MODERATOR], f"/e/{SLUG}/polls/{qid}/open").status_code == 200
+    assert post(erik, f"/e/{SLUG}/polls/{qid}/vote", {"option": str(options[0])}).status_code == 200
+    erik_id = person_id(settings, "Erik van Dijk")
+    assert post(organiser, f"{BASE}/links/participant/{erik_id}", {"action": "revoke"}).status_code == 303
+    refused = post(erik, f"/e/{SLUG}/polls/{qid}/vote", {"option": str(options[1])})
+    assert refused.status_code == 403
+    stored = query(settings, "SELECT c.option_id FROM poll_choice c JOIN poll_ballot b ON b.id = c.ballot_id "
+                             "WHERE b.question_id = :q", q=qid)
+    assert stored == [(options[0],)]
+
+
 def test_reissuing_a_participant_link(app, settings, demo, organiser, browser):  # noqa: ANN001
     erik = browser()
     sign_in(erik, demo[ERIK])

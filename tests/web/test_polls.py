@@ -188,7 +188,7 @@ def test_concurrent_votes_of_one_participant_give_one_ballot(settings, demo):  #
 
             async def one(option_id: int) -> None:
                 async with db.write() as session:
-                    await service.vote(session, event, participant, q.id, service.VoteForm(options=[str(option_id)]))
+                    await service.vote(session, event.id, participant.id, q.id, service.VoteForm(options=[str(option_id)]))
 
             await asyncio.gather(*(one(q.options[i % 4].id) for i in range(40)))
         finally:
@@ -221,7 +221,7 @@ def test_tally_equals_the_stored_votes_after_a_random_burst(settings, demo, burs
 
             async def one(person: int, option: int) -> None:
                 async with db.write() as session:
-                    await service.vote(session, event, people[person], q.id,
+                    await service.vote(session, event.id, people[person].id, q.id,
                                        service.VoteForm(options=[str(q.options[option].id)]))
 
             await asyncio.gather(*(one(p, o) for p, o in burst))
