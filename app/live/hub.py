@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.i18n import current_locale
 from app.live.broker import Broker
-from app.live.wire import encode_text_frame
+from app.live.wire import PROBE_TIMEOUT, encode_text_frame
 
 if TYPE_CHECKING:
     from app.live.wire import Wire
@@ -32,6 +32,10 @@ RENDER_CONCURRENCY = 8  # renders in flight at once per tick (each may wait on t
 # most one unsent write plus one update per topic, and if it has not drained for STALL_SECONDS it is aborted
 # (its pings go unanswered too: see app/live/wire.py). A page that reconnects gets a fresh snapshot.
 STALL_SECONDS = 10.0
+# What an offer or a flush left behind (see Subscriber.offer): an update waiting in the mailbox of a wired page,
+# or a probe that page must answer (app/live/wire.py).
+WAITING = "waiting"
+PROBING = "probing"
 
 
 @dataclass(eq=False)
@@ -53,50 +57,57 @@ class Subscriber:
     waiting_since: float | None = None  # when the wire first had to hold an update back
     aborted: bool = False
 
-    def offer(self, topic: str, version: int, html: str, frame: bytes = b"") -> bool:
-        """Deliver (or queue) one topic's render. True if it had to wait in the mailbox of a wired page."""
+    def offer(self, topic: str, version: int, html: str, frame: bytes = b"", now: float = 0.0) -> str | None:
+        """Deliver (or queue) one topic's render. WAITING if it had to wait in the mailbox of a wired page,
+        PROBING if a probe rode along with it."""
         # Never let an older render (e.g. a slow snapshot) overwrite a newer one.
         queued = self.mailbox.get(topic)
         if (queued and queued[0] > version) or self.delivered.get(topic, -1) > version:
-            return False
+            return None
         wire = self.wire
         if wire is not None and not self.mailbox and frame and not wire.buffered():
             if wire.is_open():
-                wire.write(frame)
+                probed = wire.write(frame, now)
                 self.delivered[topic] = version
-            return False
+                return PROBING if probed else None
+            return None
         self.mailbox[topic] = (version, html, frame)
         self.wake.set()
-        return wire is not None
+        return WAITING if wire is not None else None
 
     def take(self) -> list[tuple[str, int, str]]:
         items = [(topic, version, html) for topic, (version, html, _frame) in self.mailbox.items()]
         self.mailbox.clear()
         return items
 
-    def flush(self, now: float) -> bool:
-        """Write what waits in a wired page's mailbox if its socket drained. False once the page is done with:
-        delivered, closed, or aborted because it stopped reading for ``STALL_SECONDS``."""
+    def flush(self, now: float) -> str | None:
+        """Write what waits in a wired page's mailbox if its socket drained (in one write). WAITING while it
+        still waits; otherwise PROBING if a probe rode along, or None: delivered, closed, or aborted because
+        it stopped reading for ``STALL_SECONDS``."""
         wire = self.wire
         if wire is None or not self.mailbox or not wire.is_open():
             self.waiting_since = None
-            return False
+            return None
         if not wire.buffered():
-            for topic, (version, _html, frame) in self.mailbox.items():
-                wire.write(frame)
+            probed = wire.write(b"".join(frame for _version, _html, frame in self.mailbox.values()), now)
+            for topic, (version, _html, _frame) in self.mailbox.items():
                 self.delivered[topic] = version
             self.mailbox.clear()
             self.waiting_since = None
-            return False
+            return PROBING if probed else None
         if self.waiting_since is None:
             self.waiting_since = now
         elif now - self.waiting_since > STALL_SECONDS:
             log.info("aborting a WebSocket that stopped reading")
-            wire.abort()
-            self.mailbox.clear()
-            self.aborted = True
-            return False
-        return True
+            self.abort()
+            return None
+        return WAITING
+
+    def abort(self) -> None:
+        if self.wire is not None:
+            self.wire.abort()
+        self.mailbox.clear()
+        self.aborted = True
 
 
 class Hub:
@@ -115,6 +126,7 @@ class Hub:
         self.offers = 0  # updates handed to pages (written, or queued as the latest for a slow page)
         self.stalled_aborts = 0
         self.waiting: set[Subscriber] = set()  # wired pages whose socket had not drained
+        self.probing: set[Subscriber] = set()  # wired pages with a probe not yet answered
         self._render_locks: dict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._ticker: asyncio.Task | None = None
         self.presence: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -196,11 +208,12 @@ class Hub:
                 subscriber.delivered[topic] = version
             return
         for topic, version, html, frame in snapshot:
-            if subscriber.offer(topic, version, html, frame):
+            if subscriber.offer(topic, version, html, frame) == WAITING:
                 self.waiting.add(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.waiting.discard(subscriber)
+        self.probing.discard(subscriber)
         for identity in subscriber.identities:
             self.by_identity[identity].discard(subscriber)
             if not self.by_identity[identity]:
@@ -297,9 +310,13 @@ class Hub:
                     log.exception("rendering %s failed", topic)
                     return
             self.offers += len(subscribers)
-            waiting = self.waiting
+            waiting, probing = self.waiting, self.probing
+            now = asyncio.get_running_loop().time()
             for subscriber in list(subscribers):
-                if subscriber.offer(topic, version, html, frame):
+                state = subscriber.offer(topic, version, html, frame, now)
+                if state is PROBING:
+                    probing.add(subscriber)
+                elif state is WAITING:
                     waiting.add(subscriber)
 
         if jobs:
@@ -307,15 +324,30 @@ class Hub:
         self.flush_waiting()
 
     def flush_waiting(self) -> None:
-        """Give pages whose socket was full what they missed, once it drains; abort the ones that stalled."""
-        if not self.waiting:
+        """Give pages whose socket was full what they missed, once it drains; abort the ones that stalled: a
+        full socket for STALL_SECONDS, or a probe unanswered for PROBE_TIMEOUT."""
+        if not self.waiting and not self.probing:
             return
         now = asyncio.get_running_loop().time()
         for subscriber in list(self.waiting):
-            if not subscriber.flush(now):
+            state = subscriber.flush(now)
+            if state is WAITING:
+                continue
+            self.waiting.discard(subscriber)
+            if state is PROBING:
+                self.probing.add(subscriber)
+            if subscriber.aborted:
+                self.stalled_aborts += 1
+        for subscriber in list(self.probing):
+            age = subscriber.wire.probe_age(now) if subscriber.wire is not None else None
+            if age is None or subscriber.aborted:
+                self.probing.discard(subscriber)
+            elif age > PROBE_TIMEOUT:
+                log.info("aborting a WebSocket that did not answer a probe")
+                subscriber.abort()
+                self.probing.discard(subscriber)
                 self.waiting.discard(subscriber)
-                if subscriber.aborted:
-                    self.stalled_aborts += 1
+                self.stalled_aborts += 1
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -11,6 +11,12 @@ as much as the bare socket write. For that the app must know which socket belong
 The protocol also ends a connection whose peer stopped answering pings with an abort (a TCP reset), not a
 polite close: a close frame queued behind data the peer never reads would never be seen, and the buffered
 data would stay in memory until the kernel gave up.
+
+Probes: a page that stops reading is caught fast only while updates flow to it (an idle page holds nothing).
+So an update written to a page carries a ping in the same system call (``PING_FRAME``, two bytes), at most
+every ``PROBE_EVERY`` seconds per page; a page that has not answered within ``PROBE_TIMEOUT`` is aborted by
+the hub. Without probes only a full send buffer showed it, after the page's and the kernel's buffers had
+filled: about 40 s at 200 votes/s (docs/performance.md). Idle pages keep uvicorn's slower keepalive.
 """
 
 from __future__ import annotations
@@ -33,6 +39,11 @@ EXTENSION = "samen.wire"
 # every 5 s on the benchmark machine, so they stay at uvicorn's default rhythm.
 PING_INTERVAL = 20.0
 PING_TIMEOUT = 20.0
+# Probes that ride along with updates (see above): one per page per PROBE_EVERY while updates flow, so a page
+# that stopped reading is closed at most PROBE_EVERY + PROBE_TIMEOUT after it stopped.
+PROBE_EVERY = 5.0
+PROBE_TIMEOUT = 10.0
+PING_FRAME = b"\x89\x00"  # FIN + ping, unmasked, empty payload: answered by an empty pong
 # The kernel's send buffer per socket. Left alone, Linux grows it to megabytes on a fast link, and a page that
 # stopped reading would absorb that much (and minutes) before the hub noticed; updates are a few KiB.
 SEND_BUFFER = 64 * 1024
@@ -66,6 +77,17 @@ def encode_text_frame(text: str) -> bytes:
     return header + payload
 
 
+def reset(transport) -> None:  # noqa: ANN001
+    """Abort with a TCP reset. A plain close leaves what the peer never read in the kernel, behind a FIN the
+    peer never sees (its window is shut): the socket lingers for minutes, holding the memory, and the peer
+    believes it is still connected. With SO_LINGER 0 the kernel drops the data and tells the peer at once."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
 class Wire:
     """The socket of one accepted WebSocket, for writing frames the hub encoded once."""
 
@@ -83,16 +105,31 @@ class Wire:
         """Bytes written but not yet taken by the kernel (the peer is slow or stopped reading)."""
         return self._protocol.transport.get_write_buffer_size()
 
-    def write(self, frame: bytes) -> None:
-        self._protocol.transport.write(frame)
+    def write(self, frame: bytes, now: float = 0.0) -> bool:
+        """Write a frame; True if a probe rode along (then ``probe_age`` says when it is overdue)."""
+        protocol = self._protocol
+        if now and protocol.probe_sent_at is None and now - protocol.last_probe_at >= PROBE_EVERY:
+            protocol.probe_sent_at = protocol.last_probe_at = now
+            protocol.transport.write(frame + PING_FRAME)
+            return True
+        protocol.transport.write(frame)
+        return False
+
+    def probe_age(self, now: float) -> float | None:
+        """Seconds the last probe has gone unanswered, or None once answered."""
+        sent = self._protocol.probe_sent_at
+        return None if sent is None else now - sent
 
     def abort(self) -> None:
         """Drop the connection at once, with whatever is still buffered (the page reconnects)."""
-        self._protocol.transport.abort()
+        reset(self._protocol.transport)
 
 
 class SamenWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol, plus a ``Wire`` in the scope and an abort when pings go unanswered."""
+
+    probe_sent_at: float | None = None  # a probe (see Wire.write) not answered yet
+    last_probe_at: float = float("-inf")
 
     def connection_made(self, transport) -> None:  # noqa: ANN001
         super().connection_made(transport)
@@ -116,7 +153,13 @@ class SamenWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:  # None when the handshake was refused before the app was called
             scope["extensions"][EXTENSION] = Wire(self)
 
+    def handle_pong(self, event) -> None:  # noqa: ANN001  (a websockets Frame)
+        if not event.data and self.probe_sent_at is not None:  # our probe's answer (uvicorn's pings carry 4 bytes)
+            self.probe_sent_at = None
+            return
+        super().handle_pong(event)
+
     def keepalive_timeout(self) -> None:
         log.info("aborting a WebSocket whose peer stopped answering pings")
         self.stop_keepalive()
-        self.transport.abort()
+        reset(self.transport)

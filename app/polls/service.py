@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import Executable, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import insert_for, utcnow
@@ -84,6 +84,32 @@ class VoteForm:
     text: str = ""
 
 
+# The vote's statements, built once (building them costs more than running them on SQLite).
+_QUESTION = (select(PollQuestion.kind, PollQuestion.status, PollQuestion.max_choices, PollQuestion.scale_min,
+                    PollQuestion.scale_max)
+             .where(PollQuestion.id == bindparam("question_id"), PollQuestion.event_id == bindparam("event_id")))
+_OPTIONS = select(PollOption.id).where(PollOption.question_id == bindparam("question_id"))
+_CLEAR_CHOICES = delete(BallotChoice).where(BallotChoice.ballot_id == bindparam("ballot_id"))
+_CHOOSE = insert(BallotChoice)
+_UPSERTS: dict[str, Executable] = {}
+
+
+def _upsert(session: AsyncSession) -> Executable:
+    """Insert the ballot, or update the one this participant already has (per dialect, built once)."""
+    dialect = session.bind.dialect.name
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        upsert = insert_for(session)(Ballot)
+        new = upsert.excluded
+        statement = _UPSERTS[dialect] = upsert.on_conflict_do_update(
+            index_elements=[Ballot.question_id, Ballot.participant_id],
+            # A changed open answer needs approval again; the same answer sent again keeps it.
+            set_={"value": new.value, "text": new.text, "normalised": new.normalised, "updated_at": new.updated_at,
+                  "approved": case((Ballot.text == new.text, Ballot.approved), else_=False)},
+        ).returning(Ballot.id)
+    return statement
+
+
 async def vote(session: AsyncSession, event_id: int, participant_id: int, question_id: int | None,
                form: VoteForm) -> int:
     """Store or change this participant's vote; returns the ballot's id. Sending the same vote again changes
@@ -95,10 +121,9 @@ async def vote(session: AsyncSession, event_id: int, participant_id: int, questi
     PostgreSQL, the row lock that makes two votes of the same person at the same moment (a double tap, a resend
     after a reconnect) take turns instead of mixing their choices; on SQLite the write transaction already
     holds the database lock."""
-    question = (await session.execute(
-        select(PollQuestion.kind, PollQuestion.status, PollQuestion.max_choices, PollQuestion.scale_min,
-               PollQuestion.scale_max)
-        .where(PollQuestion.id == question_id, PollQuestion.event_id == event_id))).first() if question_id else None
+    connection = await session.connection()  # Core, not the ORM: these statements load no objects
+    question = (await connection.execute(_QUESTION, {"question_id": question_id, "event_id": event_id})).first() \
+        if question_id else None
     if question is None:
         raise InvalidInput({"question": N_("This poll question does not exist.")})
     if question.status != "open":
@@ -111,7 +136,7 @@ async def vote(session: AsyncSession, event_id: int, participant_id: int, questi
             option_ids = sorted({int(o) for o in form.options})
         except ValueError:
             option_ids = []
-        valid = set(await session.scalars(select(PollOption.id).where(PollOption.question_id == question_id)))
+        valid = set((await connection.execute(_OPTIONS, {"question_id": question_id})).scalars())
         if not option_ids or not set(option_ids) <= valid:
             raise InvalidInput({"vote": N_("Choose one of the answers.")})
         if question.kind == "single" and len(option_ids) != 1:
@@ -133,20 +158,14 @@ async def vote(session: AsyncSession, event_id: int, participant_id: int, questi
         if len(text) > limit:
             raise InvalidInput({"vote": N_("Your answer is too long.")})
 
-    upsert = insert_for(session)(Ballot).values(
-        question_id=question_id, participant_id=participant_id, value=value, text=text,
-        normalised=normalise(text) if question.kind == "words" else "", approved=False, updated_at=utcnow())
-    new = upsert.excluded
-    ballot_id: int = (await session.execute(upsert.on_conflict_do_update(
-        index_elements=[Ballot.question_id, Ballot.participant_id],
-        # A changed open answer needs approval again; the same answer sent again keeps it.
-        set_={"value": new.value, "text": new.text, "normalised": new.normalised, "updated_at": new.updated_at,
-              "approved": case((Ballot.text == new.text, Ballot.approved), else_=False)},
-    ).returning(Ballot.id))).scalar_one()
+    ballot_id: int = (await connection.execute(_upsert(session), {
+        "question_id": question_id, "participant_id": participant_id, "value": value, "text": text,
+        "normalised": normalise(text) if question.kind == "words" else "", "approved": False,
+        "updated_at": utcnow()})).scalar_one()
     if question.kind in ("single", "multiple"):
         # Replace the selection in this same transaction: never half of the old and half of the new.
-        await session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot_id))
-        await session.execute(insert(BallotChoice), [{"ballot_id": ballot_id, "option_id": o} for o in option_ids])
+        await connection.execute(_CLEAR_CHOICES, {"ballot_id": ballot_id})
+        await connection.execute(_CHOOSE, [{"ballot_id": ballot_id, "option_id": o} for o in option_ids])
     return ballot_id
 
 
