@@ -481,7 +481,9 @@ class Measurement:
     topics: int | None = None
     renders: int | None = None
     frames: int | None = None
-    tally_ok: bool | None = None
+    tally_ok: bool | None = None  # every acknowledged vote is in the database
+    acked_votes: list[int] = field(default_factory=list)  # the numbers k of the votes acknowledged
+    committed: int | None = None  # ballots in the database after the run
     message_bytes: float = 0.0
     connect_cpu_ms: float = 0.0
     connect_queries: float = 0.0
@@ -567,7 +569,7 @@ async def measure(target, scenario: Scenario, cookies: list[str], work: Path, lo
                 await asyncio.sleep(0.5)
 
         sampler = asyncio.create_task(sample_rss())
-        acks = await cast_votes(vote_target, votes, scenario.votes_per_second)
+        acks = await cast_votes(vote_target, votes, scenario.votes_per_second, m.acked_votes)
         m.votes_acked = len(acks)
         waited = await fleet.call("wait", target=len(acks), timeout=30)
         m.reach, m.of = waited["reached"], waited["of"]
@@ -603,8 +605,10 @@ async def measure(target, scenario: Scenario, cookies: list[str], work: Path, lo
         fleet.stop()
 
 
-async def cast_votes(vote_target, count: int, per_second: float) -> list[float]:  # noqa: ANN001
-    """``count`` votes at a uniform rate; returns the ack times of the ones acknowledged."""
+async def cast_votes(vote_target, count: int, per_second: float,  # noqa: ANN001
+                     acked: list[int] | None = None) -> list[float]:
+    """``count`` votes at a uniform rate; returns the ack times of the ones acknowledged (and their numbers in
+    ``acked``)."""
     t0 = time.monotonic() + 0.05
     acks: list[float] = []
 
@@ -612,6 +616,8 @@ async def cast_votes(vote_target, count: int, per_second: float) -> list[float]:
         await asyncio.sleep(max(0.0, t0 + k / per_second - time.monotonic()))
         if await vote_target(k):
             acks.append(time.monotonic())
+            if acked is not None:
+                acked.append(k)
 
     await asyncio.gather(*(one(k) for k in range(count)))
     return acks
@@ -646,6 +652,12 @@ def seed(template: Path, participants: int) -> tuple[list[str], int, list[int]]:
         session = {"p": {str(event_id): [participant_id, version]}}
         cookies.append(signer.sign(base64.b64encode(json.dumps(session).encode())).decode())
     return cookies, question_id, options
+
+
+def _participant_of(cookie: str) -> int:
+    """The participant id in a session cookie that ``seed`` forged (its payload is base64 JSON before the '.')."""
+    session = json.loads(base64.b64decode(cookie.split(".", 1)[0]))
+    return next(iter(session["p"].values()))[0]
 
 
 class SamenSide:
@@ -695,10 +707,15 @@ class SamenSide:
             return False
         return status == 200
 
-    def tally(self) -> int:
-        from bench.poll_burst import read_tally
+    def check(self, acked: list[int]) -> tuple[int, list[int]]:
+        """(ballots in the database, the acknowledged votes k whose voter has no ballot: must be none). Vote k is
+        cast by the participant of ``cookies[k]``; votes that timed out may have been committed all the same."""
+        import sqlite3
 
-        return read_tally(sqlite_url(self.dir / "samen.db"), self.question_id, self.options)[0]
+        with contextlib.closing(sqlite3.connect(self.dir / "samen.db")) as db:
+            voters = {row[0] for row in db.execute("SELECT participant_id FROM poll_ballot WHERE question_id = ?",
+                                                   (self.question_id,))}
+        return len(voters), [k for k in acked if _participant_of(self.cookies[k]) not in voters]
 
     def stop(self) -> None:
         self.server.stop()
@@ -763,7 +780,8 @@ async def run_pair(scenario: Scenario, work: Path, template: Path, cookies: list
         if profile:
             shutil.copy(samen.dir / "server.prof", Path(profile) / f"samen-{scenario.name}.prof")
     if ours.votes_acked and not scenario.storm:
-        ours.tally_ok = await asyncio.to_thread(samen.tally) == ours.votes_acked
+        ours.committed, missing = await asyncio.to_thread(samen.check, ours.acked_votes)
+        ours.tally_ok = not missing
     baseline = BaselineSide(work, int(ours.message_bytes) if ours.message_bytes else size)
     await baseline.start()
     try:
@@ -807,6 +825,7 @@ def summarise(name: str, runs: list[tuple[Measurement, Measurement]]) -> dict:
     row["acked"] = med(1, lambda m: m.votes_acked if m.votes_offered else None)
     row["offered"] = med(1, lambda m: m.votes_offered or None)
     row["tally_ok"] = all(pair[1].tally_ok is not False for pair in runs)
+    row["committed"] = med(1, lambda m: m.committed)
     row["stalled_closed"] = [f"{pair[1].stalled_closed}/{pair[1].stalled}" for pair in runs if pair[1].stalled]
     row["rss_growth_mib"] = med(1, lambda m: m.rss_growth_mib if m.stalled else None)
     return row
@@ -818,7 +837,7 @@ def ratio(a: float | None, b: float | None) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| scenario | CPU µs/delivery base → Samen (ratio) | vote→screen p50/p95/p99 ms, base | "
-             "Samen | p99 ratio | reach Samen | votes acked/offered, tally = DB |",
+             "Samen | p99 ratio | reach Samen | votes acked/offered, in the DB, none acked lost |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["base_rss_kib"] is not None:
@@ -829,7 +848,7 @@ def table(rows: list[dict]) -> str:
                f"({ratio(r['samen_cpu_us'], r['base_cpu_us'])})")
         base = "/".join(fmt(r[f"base_{q}"]) for q in ("p50", "p95", "p99"))
         ours = "/".join(fmt(r[f"samen_{q}"]) for q in ("p50", "p95", "p99"))
-        votes = f"{fmt(r['acked'])}/{fmt(r['offered'])}, {'yes' if r['tally_ok'] else 'NO'}"
+        votes = f"{fmt(r['acked'])}/{fmt(r['offered'])}, {fmt(r['committed'])}, {'yes' if r['tally_ok'] else 'NO'}"
         lines.append(f"| {r['scenario']} | {cpu} | {base} | {ours} | {ratio(r['samen_p99'], r['base_p99'])} | "
                      f"{fmt(r['samen_reach'], '.1f')}% | {votes} |")
     extra = []
@@ -885,7 +904,8 @@ async def main_async(args: argparse.Namespace) -> int:
                            if m.stalled else "")
                         + (f", renders {m.renders}, frames {m.frames}" if m.renders is not None else "")
                         + (f", votes acked {m.votes_acked}/{m.votes_offered}" if m.votes_offered else "")
-                        + (f", tally = database: {m.tally_ok}" if m.tally_ok is not None else "")
+                        + (f", ballots in the database {m.committed}, every acknowledged vote among them: "
+                           f"{m.tally_ok}" if m.tally_ok is not None else "")
                         + (f" NOTES {m.notes}" if m.notes else ""))
                 runs.append(pair)
             rows.append(summarise(scenario.name, runs))

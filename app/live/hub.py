@@ -30,7 +30,8 @@ RENDER_CONCURRENCY = 8  # renders in flight at once per tick (each may wait on t
 # A socket whose kernel buffer is full (the page stopped reading, or reads slower than updates come) gets no
 # more writes: its updates wait in the mailbox, newest per topic, until it drains. So a stalled page holds at
 # most one unsent write plus one update per topic, and if it has not drained for STALL_SECONDS it is aborted
-# (its pings go unanswered too: see app/live/wire.py). A page that reconnects gets a fresh snapshot.
+# (most stalled pages are reset sooner, by an unanswered probe: see app/live/wire.py). A page that reconnects
+# gets a fresh snapshot.
 STALL_SECONDS = 10.0
 # What an offer or a flush left behind (see Subscriber.offer): an update waiting in the mailbox of a wired page,
 # or a probe that page must answer (app/live/wire.py).

@@ -112,3 +112,53 @@ async def test_presence_counts_pages_per_member():
     assert await hub.online("event:1") == {"17"}
     hub.leave("event:1", "17")
     assert await hub.online("event:1") == set()
+
+
+class FakeWire:
+    """A socket as the hub sees it (app/live/wire.Wire): here one that never fills, and answers probes or not."""
+
+    def __init__(self, answers: bool) -> None:
+        self.answers = answers
+        self.frames: list[bytes] = []
+        self.probe_sent_at: float | None = None
+        self.aborted = False
+
+    def is_open(self) -> bool:
+        return not self.aborted
+
+    def buffered(self) -> int:
+        return 0
+
+    def write(self, frame: bytes, now: float = 0.0) -> bool:
+        self.frames.append(frame)
+        if now and self.probe_sent_at is None:
+            self.probe_sent_at = None if self.answers else now
+            return True
+        return False
+
+    def probe_age(self, now: float) -> float | None:
+        return None if self.probe_sent_at is None else now - self.probe_sent_at
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+async def test_a_page_that_leaves_a_probe_unanswered_is_reset_and_one_that_answers_is_not(monkeypatch):
+    import asyncio
+
+    from app.live import hub as hub_module
+
+    hub, _calls = make_hub()
+    await hub.broker.start(hub._on_notice)
+    reading, stalled = FakeWire(answers=True), FakeWire(answers=False)
+    pages = [Subscriber(locale="nl", topics=["count:1"], wire=wire) for wire in (reading, stalled)]  # type: ignore[arg-type]
+    for page in pages:
+        await hub.subscribe(page)
+    await hub.changed("count:1")
+    await hub.tick()  # the update carries a probe to both
+    assert hub.probing == {pages[1]}  # the reading page answered at once
+    monkeypatch.setattr(hub_module, "PROBE_TIMEOUT", 0.05)
+    await asyncio.sleep(0.1)
+    await hub.tick()
+    assert stalled.aborted and pages[1].aborted and not reading.aborted
+    assert hub.stalled_aborts == 1 and not hub.probing
