@@ -84,7 +84,8 @@ SCENARIOS = [
     Scenario("screens-10k", 10000, 5, 20, about="10k screens, 5 votes/s for 20 s"),
     Scenario("burst-200", 5000, 200, 10, about="5k screens, 200 votes/s for 10 s"),
     Scenario("burst-1000", 5000, 1000, 10, about="5k screens, 1,000 votes/s for 10 s"),
-    Scenario("idle-10k", 10000, idle=True, seconds=30, about="10k idle screens for 30 s"),
+    # Longer than two keepalive intervals (app/live/wire.py PING_INTERVAL), so the pings are in the window.
+    Scenario("idle-10k", 10000, idle=True, seconds=100, about="10k idle screens for 100 s"),
     Scenario("stalled-1pct", 5000, 200, 25, stalled_fraction=0.01,
              about="5k screens, 1% stop reading, 200 votes/s for 25 s"),
     Scenario("reconnect-5k", 5000, storm=True, about="5k screens drop and reconnect at once"),

@@ -33,11 +33,12 @@ log = logging.getLogger("samen.live")
 EXTENSION = "samen.wire"
 
 # How uvicorn must run the app, in one place (``samen serve``, the Procfile, benchmarks and browser tests):
-# compression off (it forbids encode-once), a 64 KiB frame cap, and pings that find dead peers. Pings are
-# not what catches a screen that stopped reading while updates flow (the full send buffer does, see
-# app/live/hub.py): a ping costs a write and a read per socket, a quarter of a core at 10,000 idle screens
-# every 5 s on the benchmark machine, so they stay at uvicorn's default rhythm.
-PING_INTERVAL = 20.0
+# compression off (it forbids encode-once), a 64 KiB frame cap, and keepalive pings that find dead peers
+# among idle pages. They are not what catches a page that stopped reading while updates flow (the probes below
+# do), and each costs a timer, a write and a parsed pong per socket: at 10,000 idle screens every 20 s that
+# was 9% of a core on the benchmark machine (docs/performance.md). Every 45 s stays below the idle timeouts
+# of common proxies (55-60 s), so an idle page behind one is not cut off.
+PING_INTERVAL = 45.0
 PING_TIMEOUT = 20.0
 # Probes that ride along with updates (see above): one per page per PROBE_EVERY while updates flow, so a page
 # that stopped reading is closed at most PROBE_EVERY + PROBE_TIMEOUT after it stopped.
