@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx2
@@ -165,3 +168,25 @@ def run_with_server(config, make_run, prefix: str, headline: str, log, *,  # noq
             shutil.rmtree(work, ignore_errors=True)
     result.total_seconds = time.monotonic() - started
     return result
+
+
+def stderr_log() -> Callable[[str], None]:
+    """A log line on stderr with the seconds since this call, for the benches' progress."""
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return log
+
+
+def on_backend(backend: str, run: Callable[..., object]) -> object:
+    """``run()`` on SQLite, or on a fresh PostgreSQL database with Redis (both checked reachable first)."""
+    if backend != "postgres":
+        return run()
+    from bench.scale_out import DEFAULT_POSTGRES, DEFAULT_REDIS, check_services, fresh_database
+
+    os.environ.setdefault("SAMEN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)  # read by tests.services at import
+    check_services(DEFAULT_REDIS, os.environ["SAMEN_TEST_POSTGRES_URL"])
+    with fresh_database() as url:
+        return run(database_url=url, broker_url=DEFAULT_REDIS)

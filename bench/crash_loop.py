@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import secrets
@@ -58,6 +59,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from bench.clients import (
     RESULTS_ID,
+    on_backend,
     participant_client,
     percentiles,
     run_with_server,
@@ -65,6 +67,7 @@ from bench.clients import (
     shown,
     sign_in,
     sign_in_all,
+    stderr_log,
     ws_connect,
 )
 from bench.poll_burst import (
@@ -619,20 +622,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = Config(participants=args.participants, kills=args.kills, backend=args.backend, rate=args.rate,
                     uptime=tuple(args.uptime), questions=args.questions, seed=args.seed, keep=args.keep)
-    started = time.monotonic()
-
-    def log(message: str) -> None:
-        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
-
-    if args.backend == "postgres":
-        from bench.scale_out import DEFAULT_POSTGRES, DEFAULT_REDIS, check_services, fresh_database
-
-        os.environ.setdefault("SAMEN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)  # read by tests.services at import
-        check_services(DEFAULT_REDIS, os.environ["SAMEN_TEST_POSTGRES_URL"])
-        with fresh_database() as url:
-            result = run(config, log, database_url=url, broker_url=DEFAULT_REDIS)
-    else:
-        result = run(config, log)
+    log = stderr_log()
+    result = on_backend(args.backend, functools.partial(run, config, log))
     print(f"\nCrash loop: SIGKILL under load, {os.cpu_count()} CPUs, server and clients on the same machine\n")
     print(table(result))
     return 0 if result.ok else 1

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import random
 import secrets
@@ -47,6 +48,7 @@ from bench.clients import (
     QUESTION_LIST_ID,
     RESULTS_ID,
     Shown,
+    on_backend,
     participant_client,
     percentiles,
     run_with_server,
@@ -55,6 +57,7 @@ from bench.clients import (
     sign_in,
     sign_in_all,
     snapshot,
+    stderr_log,
 )
 from bench.poll_burst import MODERATOR, SECRET, Server
 
@@ -355,20 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = Config(participants=args.participants, burst=args.burst, same_key=args.same_key, parallel=args.parallel,
                     backend=args.backend, seed=args.seed, keep=args.keep)
-    started = time.monotonic()
-
-    def log(message: str) -> None:
-        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
-
-    if args.backend == "postgres":
-        from bench.scale_out import DEFAULT_POSTGRES, DEFAULT_REDIS, check_services, fresh_database
-
-        os.environ.setdefault("SAMEN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)  # read by tests.services at import
-        check_services(DEFAULT_REDIS, os.environ["SAMEN_TEST_POSTGRES_URL"])
-        with fresh_database() as url:
-            result = run(config, log, database_url=url, broker_url=DEFAULT_REDIS)
-    else:
-        result = run(config, log)
+    log = stderr_log()
+    result = on_backend(args.backend, functools.partial(run, config, log))
     print(f"\nRaces: concurrent double votes and upvotes, {os.cpu_count()} CPUs, server and clients on one machine\n")
     print(table(result))
     return 0 if result.ok else 1
