@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from datetime import date
 
 import uvicorn
 
@@ -22,12 +23,12 @@ def run_server(settings: Settings, host: str, port: int) -> None:
                 **UVICORN_OPTIONS)
 
 
-async def _demo(settings: Settings) -> list:
+async def _demo(settings: Settings, day: date | None) -> list:
     from app.demo import create_demo
 
     db = Database(settings.database_url)
     try:
-        return await create_demo(db, settings.secret_key)
+        return await create_demo(db, settings.secret_key, day=day, participant_days=settings.role_link_days)
     finally:
         await db.dispose()
 
@@ -83,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="samen", description="Samen: the live companion of a G40 network day.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("serve", "migrate the database and run the web server"),
-                            ("demo", "create the demo event (4 December), print every role's link and serve")):
+                            ("demo", "create the demo event (4 December's programme, held today), print the links and serve")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     sub.choices["demo"].add_argument("--no-serve", action="store_true", help="only create the event and print links")
+    sub.choices["demo"].add_argument("--day", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                                     help="hold the demo event on this day (default: the day it is created)")
     sub.add_parser("migrate", help="bring the database schema up to date (Alembic)")
     organiser = sub.add_parser("organiser", help="organiser accounts").add_subparsers(dest="action", required=True)
     create = organiser.add_parser("create", help="create an organiser account (asks for the password)")
@@ -111,11 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "purge":
         return asyncio.run(_purge(settings, args))
     if args.command == "demo":
-        links = asyncio.run(_demo(settings))
-        print("\nSamen demo: G40 Netwerkdag 4 december – Samen (event code G40DEC)\n")
+        links = asyncio.run(_demo(settings, args.day))
+        print(f"\nSamen demo: G40 Netwerkdag 4 december – Samen (event code G40DEC), held on {links.day}\n")
         width = max(len(link.role) for link in links)
         for link in links:
-            print(f"  {link.role:<{width}}  {link.label}\n  {'':<{width}}  {settings.base_url}{link.path}")
+            note = f" ({link.note})" if link.note else ""
+            where = f"{settings.base_url}{link.path}" if link.path else "-- no longer works; see the organiser's Links page"
+            print(f"  {link.role:<{width}}  {link.label}{note}\n  {'':<{width}}  {where}")
         print("\nOpen the organiser link to run the block from phase to phase. Stop with Ctrl+C.\n", flush=True)
         if args.no_serve:
             return 0

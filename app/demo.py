@@ -1,7 +1,10 @@
 """The demo event: the Samen block of the G40 network day of 4 December, from the invitation letter.
 
-Idempotent: running it again finds the event and changes nothing. Demo links are derived from SECRET_KEY
-(HMAC), so they stay the same across restarts while remaining unguessable; only their hashes are stored."""
+The programme keeps the letter's times and titles, but the event is held on the day the demo is created (or
+`samen demo --day`), so its links work for their whole validity whatever the date. Idempotent: running it again
+finds the event and changes nothing, unless its links have expired (then it moves to today).
+Demo links are derived from SECRET_KEY (HMAC), so they stay the same across restarts while remaining unguessable;
+only their hashes are stored."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database
+from app.db import Database, utcnow
 from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
 from app.events.municipalities import G40_CITIES
 from app.organiser.auth import create as create_organiser
@@ -22,6 +26,7 @@ from app.tables.models import LunchTable
 SLUG = "netwerkdag-4-december"
 ORGANISER = "organisator"
 CODE = "G40DEC"
+ROLE_LINK_VALID_DAYS = 30  # the demo's moderator, presenter and host links
 
 PROGRAMME = [
     ("debate", "Het G40Gesprek", "11:30", "12:15",
@@ -83,7 +88,16 @@ PARTICIPANTS = [
 class DemoLink:
     role: str
     label: str
-    path: str
+    path: str  # "" when the link no longer works
+    note: str = ""  # why it does not work (revoked, expired), or until when it does
+
+
+class DemoLinks(list[DemoLink]):
+    """The demo's links, and the day its event is held on."""
+
+    def __init__(self, links: list[DemoLink], day: date) -> None:
+        super().__init__(links)
+        self.day = day
 
 
 def demo_password(secret_key: str) -> str:
@@ -109,14 +123,24 @@ async def ensure_municipalities(db: Database) -> dict[str, int]:
     return existing
 
 
-async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 4)) -> list[DemoLink]:
-    """Create the demo event if it is missing; return the links for every role."""
+def _role_link_expiry(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time()) + timedelta(days=ROLE_LINK_VALID_DAYS)
+
+
+async def create_demo(db: Database, secret_key: str, day: date | None = None,
+                      participant_days: int = 7) -> DemoLinks:
+    """Create the demo event if it is missing; return the links for every role that still work.
+
+    The event is held on `day`, by default the day the demo is created, so its links work for their whole
+    validity whatever the date. Run again, it keeps its day unless `day` is given or its participant links have
+    expired (`participant_days` after the day, the server's ROLE_LINK_DAYS): then it moves to that day or today,
+    and the demo's own role links with it."""
+    today = utcnow().date()
     cities = await ensure_municipalities(db)
-    expires = datetime.combine(day, datetime.min.time()) + timedelta(days=30)
     async with db.write() as session:
         event = await session.scalar(select(Event).where(Event.slug == SLUG))
         if event is None:
-            event = Event(slug=SLUG, name="G40 Netwerkdag 4 december – Samen", day=day, code=CODE)
+            event = Event(slug=SLUG, name="G40 Netwerkdag 4 december – Samen", day=day or today, code=CODE)
             session.add(event)
             await session.flush()
             for position, (kind, title, start, end, text) in enumerate(PROGRAMME, start=1):
@@ -130,7 +154,7 @@ async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 
             def role(role: str, label: str) -> RoleLink:
                 link = RoleLink(event_id=event.id, role=role, label=label, link_key=f"demo:{role}:{label}",
                                 token_hash=hash_token(demo_token(secret_key, f"{role}:{label}")),
-                                expires_at=expires)
+                                expires_at=_role_link_expiry(event.day))
                 session.add(link)
                 return link
 
@@ -148,18 +172,49 @@ async def create_demo(db: Database, secret_key: str, day: date = date(2026, 12, 
                 session.add(Participant(event_id=event.id, name=name, municipality_id=cities[city],
                                         role_title=title, link_key=f"demo:participant:{name}",
                                         invite_token_hash=hash_token(demo_token(secret_key, f"participant:{name}"))))
+        else:
+            expired = event.day + timedelta(days=participant_days) < today
+            if (day and day != event.day) or (day is None and expired):
+                await _move(session, event, day or today)
         links = list(await session.scalars(select(RoleLink).where(RoleLink.event_id == event.id)
                                            .order_by(RoleLink.id)))
+        people = {p.link_key: p for p in await session.scalars(select(Participant).where(
+            Participant.event_id == event.id, Participant.link_key.like("demo:participant:%")))}
+        event_day = event.day
     async with db.write() as session:
         if await session.scalar(select(Organiser).where(Organiser.username == ORGANISER)) is None:
             await create_organiser(session, ORGANISER, demo_password(secret_key), with_totp=False)
+    now = utcnow()
+    participants_until = event_day + timedelta(days=participant_days)
     result = [DemoLink("participants", "Deelnemen met de eventcode", f"/?code={CODE}"),
               DemoLink("organiser", f"Inloggen als '{ORGANISER}' met wachtwoord {demo_password(secret_key)}",
                        f"/organiser/login?next=/e/{SLUG}/organiser")]
     for link in links:
-        result.append(DemoLink(link.role, link.label, f"/r/{demo_token(secret_key, f'{link.role}:{link.label}')}"))
+        token = link_token(secret_key, link.link_key, link.version or 1) if link.link_key else ""
+        if link.revoked_at is not None or not token or hash_token(token) != link.token_hash:
+            result.append(DemoLink(link.role, link.label, "", "revoked or re-issued"))
+        elif link.expires_at <= now:
+            result.append(DemoLink(link.role, link.label, "", f"expired on {link.expires_at:%Y-%m-%d}"))
+        else:
+            result.append(DemoLink(link.role, link.label, f"/r/{token}", f"valid until {link.expires_at:%Y-%m-%d}"))
     result.append(DemoLink("presenter", "Presentatiescherm als overlay (na het openen van de link)",
                            f"/e/{SLUG}/presenter?overlay=1"))
     for name, _city, _title in PARTICIPANTS[:3]:
-        result.append(DemoLink("participant", name, f"/j/{demo_token(secret_key, f'participant:{name}')}"))
-    return result
+        person = people.get(f"demo:participant:{name}")
+        token = link_token(secret_key, person.link_key, person.link_version or 1) if person else ""
+        if person is None or person.invite_token_hash is None or hash_token(token) != person.invite_token_hash:
+            result.append(DemoLink("participant", name, "", "revoked, re-issued or removed"))
+        elif participants_until < now.date():
+            result.append(DemoLink("participant", name, "", f"expired on {participants_until}"))
+        else:
+            result.append(DemoLink("participant", name, f"/j/{token}", f"valid through {participants_until}"))
+    return DemoLinks(result, event_day)
+
+
+async def _move(session: AsyncSession, event: Event, day: date) -> None:
+    """Hold the demo on another day: its own role links (not revoked ones) follow."""
+    event.day = day
+    for link in await session.scalars(select(RoleLink).where(RoleLink.event_id == event.id,
+                                                            RoleLink.link_key.like("demo:%"),
+                                                            RoleLink.revoked_at.is_(None))):
+        link.expires_at = _role_link_expiry(day)

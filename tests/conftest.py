@@ -8,11 +8,13 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
+from app import clock
 from app.config import Settings
 from app.db import Database
 from app.demo import ORGANISER, PARTICIPANTS, create_demo, demo_password, demo_token
@@ -20,7 +22,21 @@ from app.main import create_app
 from app.migrate import upgrade
 
 SECRET = "test-secret-key-not-for-production"
+# The moment every in-process test starts at (11:30 in Utrecht on the demo's letter day): no test depends on the
+# wall clock's date, so the suite passes on any day (CI also runs it under libfaketime a year ahead).
+PINNED_NOW = datetime(2026, 12, 4, 10, 30)
 ORIGIN = "http://testserver"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request: pytest.FixtureRequest) -> Iterator[datetime]:
+    """Pin the clock (it keeps ticking from PINNED_NOW). Not for tests that drive a server in another process:
+    that process reads the wall clock, so their events are held on the wall clock's day."""
+    if any(part in str(request.path) for part in ("/tests/browser/", "/tests/multiprocess/", "/tests/bench/")):
+        yield clock.now()
+        return
+    with clock.pinned(PINNED_NOW):
+        yield PINNED_NOW
 
 
 @pytest.fixture(scope="session")

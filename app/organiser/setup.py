@@ -52,7 +52,7 @@ def _validated(form: EventForm) -> tuple[str, date]:
         day = date.fromisoformat(form.day)
     except ValueError:
         errors["day"] = N_("Give the date as a date (e.g. 2026-12-04).")
-        day = date.today()
+        day = utcnow().date()
     else:
         # Links expire, duplicates and the purge count days from the event's day: near date.max that overflows.
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
