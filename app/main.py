@@ -34,7 +34,7 @@ from app.polls import fragments as poll_fragments
 from app.polls import routes as poll_routes
 from app.questions import fragments as question_fragments
 from app.questions import routes as question_routes
-from app.security import GuardMiddleware, SessionMiddleware
+from app.security import GuardMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from app.tables import fragments as table_fragments
 from app.tables import routes as table_routes
 from app.templating import templates
@@ -113,6 +113,14 @@ class DeclaredSizeCap:
         await self.app(scope, receive, send)
 
 
+class SamenApp(Starlette):
+    """Starlette puts its ServerErrorMiddleware (the 500 answer) outside every middleware given to it, so a 500
+    would bypass them: the security headers wrap the whole stack instead, one path for every HTTP answer."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
 
@@ -156,12 +164,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *table_routes.routes,
         *event_routes.routes,
     ]
-    app = Starlette(
+    app = SamenApp(
         routes=routes,
         middleware=[
             Middleware(GuardMiddleware, allowed_origins=settings.allowed_origins),
             # The body cap sits inside the guard (not Starlette(max_body_size=...), which wraps every middleware)
-            # so that its 413 answer carries the security headers too.
+            # so that the guard refuses a cross-site post first, whatever its size.
             Middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes),
             Middleware(SessionMiddleware, secret_key=settings.secret_key, https_only=settings.cookie_secure),
             Middleware(LocaleMiddleware, default=settings.default_locale),

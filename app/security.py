@@ -118,17 +118,62 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+WEB_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}  # a socket's scope says ws/wss
+
+Origin = tuple[str, str, int]  # (scheme, host, port), the port always given: ("http", "testserver", 80)
+
+
+def _split_origin(scheme: str, netloc: str) -> Origin | None:
+    """(scheme, host, port) of a scheme and a "host[:port]", with the scheme's default port filled in; None if
+    the scheme is not http(s) or the netloc is not a plain host and port (user info, path, bad port)."""
+    scheme = scheme.lower()
+    if scheme not in DEFAULT_PORTS or not netloc or any(c in netloc for c in "@/?#\\ "):
+        return None
+    parts = urlsplit(f"//{netloc}")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return scheme, parts.hostname, port or DEFAULT_PORTS[scheme]
+
+
+def parse_origin(value: str) -> Origin | None:
+    """An Origin header ("https://host:port", no path) as (scheme, host, port); None for "null" and the like."""
+    parts = urlsplit(value.strip())
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    return _split_origin(parts.scheme, parts.netloc)
+
+
+def configured_origin(value: str) -> Origin | None:
+    """A configured origin (ALLOWED_ORIGINS, BASE_URL): as an Origin header, a path after it ignored."""
+    parts = urlsplit(value.strip())
+    return _split_origin(parts.scheme, parts.netloc)
+
+
+def request_origin(scope: Scope) -> Origin | None:
+    """The origin the browser spoke to: the request's scheme (behind a proxy, the X-Forwarded-Proto that uvicorn's
+    --proxy-headers put in the scope) and its Host header."""
+    scheme = WEB_SCHEMES.get(str(scope.get("scheme", "http")).lower())
+    host = _header(scope, b"host")
+    if scheme is None or not host:
+        return None
+    return _split_origin(scheme, host.strip())
+
+
 def origin_allowed(scope: Scope, allowed: list[str]) -> bool:
-    """Same origin as the Host the browser spoke to, or one of the configured origins."""
-    origin = _header(scope, b"origin")
+    """The Origin is the request's own origin (same scheme, host and port as the Host header the browser used),
+    or one of the configured origins; default ports are normalised (http://host = http://host:80)."""
+    header = _header(scope, b"origin")
+    origin = parse_origin(header) if header is not None else None
     if origin is None:
         return False
-    origin = origin.rstrip("/")
-    if origin in allowed:
+    if origin == request_origin(scope):
         return True
-    host = _header(scope, b"host")
-    parts = urlsplit(origin)
-    return bool(host) and parts.netloc == host and parts.scheme in ("http", "https")
+    return any(origin == configured_origin(value) for value in allowed)
 
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -140,8 +185,33 @@ CSP = (
 )
 
 
+class SecurityHeadersMiddleware:
+    """The security headers on every HTTP answer: pages, errors, the guard's refusal, the body cap, and the 500 of
+    Starlette's ServerErrorMiddleware. That one is the outermost layer Starlette builds, outside every middleware
+    listed in ``Starlette(middleware=...)``, so this one wraps the whole stack (``SamenApp`` in app/main.py)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in security_headers():
+                    if key.decode() not in headers:
+                        headers.append(key.decode(), value.decode())
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
 class GuardMiddleware:
-    """Cross-site request refusal (CSRF), cross-site WebSocket refusal, and security headers."""
+    """Cross-site request refusal (CSRF) and cross-site WebSocket refusal. The security headers, its own 403
+    included, come from SecurityHeadersMiddleware around the whole app."""
 
     def __init__(self, app: ASGIApp, allowed_origins: list[str]) -> None:
         self.app = app
@@ -164,21 +234,12 @@ class GuardMiddleware:
                 {
                     "type": "http.response.start",
                     "status": 403,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")] + _security_headers(),
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
                 }
             )
             await send({"type": "http.response.body", "body": body})
             return
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for key, value in _security_headers():
-                    if key.decode() not in headers:
-                        headers.append(key.decode(), value.decode())
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
+        await self.app(scope, receive, send)
 
     def _same_site(self, scope: Scope) -> bool:
         site = _header(scope, b"sec-fetch-site")
@@ -190,7 +251,7 @@ class GuardMiddleware:
         return True
 
 
-def _security_headers() -> list[tuple[bytes, bytes]]:
+def security_headers() -> list[tuple[bytes, bytes]]:
     return [
         (b"content-security-policy", CSP.encode()),
         (b"referrer-policy", b"no-referrer"),
@@ -199,4 +260,3 @@ def _security_headers() -> list[tuple[bytes, bytes]]:
         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
         (b"cross-origin-opener-policy", b"same-origin"),
     ]
-

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -16,7 +16,12 @@ INVITATION_STATUSES = ("pending", "ready", "declined", "withdrawn", "done")
 
 class Question(Base):
     __tablename__ = "question"
-    __table_args__ = (Index("ix_question_event_status", "event_id", "status"),)
+    __table_args__ = (
+        Index("ix_question_event_status", "event_id", "status"),
+        # A form's key is unique per asker: a resend is the same question, someone else's key is not theirs to
+        # block (NULLs are distinct, so a question without an asker or a key never clashes).
+        UniqueConstraint("participant_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
@@ -29,7 +34,7 @@ class Question(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending")
     starred: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), nullable=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     moderated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     on_air_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -51,10 +51,12 @@ def clean_body(value: object) -> str:
 async def submit(
     session: AsyncSession, event: Event, participant: Participant, body: object, anonymous: bool, key: str
 ) -> tuple[Question, bool]:
-    """Store a question. Returns (question, created); a resubmission with the same key returns the first one."""
-    if looks_like_token(key):
-        existing = await session.scalar(select(Question).where(Question.idempotency_key == key))
-        if existing is not None and existing.participant_id == participant.id:
+    """Store a question. Returns (question, created); a resubmission with the same key returns the first one.
+    Keys are per participant: the same key sent by someone else is simply their own new question."""
+    token = key if looks_like_token(key) else None
+    if token is not None:
+        existing = await _by_key(session, participant.id, token)
+        if existing is not None:
             return existing, False
     text = clean_body(body)
     if not text:
@@ -78,7 +80,7 @@ async def submit(
         original_body=text,
         anonymous=anonymous,
         status="pending" if event.premoderation else "approved",
-        idempotency_key=key if looks_like_token(key) else None,
+        idempotency_key=token,
     )
     try:
         async with session.begin_nested():
@@ -86,11 +88,16 @@ async def submit(
     except IntegrityError:
         # The same form sent twice at the same moment (a double tap, a resend racing the original): on
         # PostgreSQL both passed the check above and the other one committed first. Answer as for a resend.
-        existing = await session.scalar(select(Question).where(Question.idempotency_key == question.idempotency_key))
-        if question.idempotency_key is None or existing is None or existing.participant_id != participant.id:
+        existing = await _by_key(session, participant.id, token) if token is not None else None
+        if existing is None:
             raise
         return existing, False
     return question, True
+
+
+async def _by_key(session: AsyncSession, participant_id: int, key: str) -> Question | None:
+    return await session.scalar(
+        select(Question).where(Question.participant_id == participant_id, Question.idempotency_key == key))
 
 
 async def visible_question(session: AsyncSession, event_id: int, question_id: int) -> Question:

@@ -12,12 +12,15 @@ afterwards do change the database, which proves the refused ones would have.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.testclient import WebSocketDisconnect
+from starlette.testclient import TestClient, WebSocketDisconnect
 
+from app.main import create_app
 from app.models import metadata
+from app.security import origin_allowed
 from tests.conftest import ORIGIN, SLUG, Browser, query, sign_in
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -228,3 +231,170 @@ def test_every_page_and_answer_carries_the_csp_and_security_headers(app, demo, e
         assert_security_headers(response, f"{response.request.method} {response.request.url} ({response.status_code})")
     assert {r.status_code for r in extras} >= {403, 404, 405, 413, 200}
     print(f"security headers: {checked + len(extras)} responses checked")
+
+
+# --- the Origin check: scheme, host and port -----------------------------------------------------------------
+# Browsers that send no Sec-Fetch-Site (older ones) leave the Origin header as the only proof of where a form
+# post or a socket comes from. It must match the server's own origin (the request's scheme and its Host header)
+# or a configured one, as scheme + host + port: https://testserver is another origin than http://testserver.
+
+ERIK = "participant:Erik van Dijk"
+
+
+@pytest.fixture
+def erik(demo, browser) -> Browser:  # noqa: ANN001
+    me = browser()
+    sign_in(me, demo[ERIK])
+    return me
+
+
+def post_from(person: Browser, origin: str, base: str = "", host: str | None = None, path: str = "/lang",
+              data: dict | None = None):  # noqa: ANN201
+    """A form post carrying only Origin (no Sec-Fetch-Site), as an older browser sends it."""
+    headers = {"origin": origin, **({"host": host} if host else {})}
+    person._swap()
+    try:
+        return person.client.post(base + path, data=data or {"lang": "en", "next": "/"}, headers=headers,
+                                  follow_redirects=False)
+    finally:
+        person._keep()
+
+
+def handshake_from(person: Browser, origin: str, base: str = "", host: str | None = None) -> int | None:
+    """Open the participant's live view; None when it was accepted (a snapshot came), else the close code."""
+    headers = {"origin": origin, **({"host": host} if host else {})}
+    person._swap()
+    try:
+        with person.client.websocket_connect(f"{base}/ws/participant/{SLUG}", headers=headers) as ws:
+            assert ws.receive_text().strip()
+        return None
+    except WebSocketDisconnect as closed:
+        return closed.code
+
+
+def refused(response) -> bool:  # noqa: ANN001
+    return (response.status_code, response.text) == (403, REFUSED_BODY)
+
+
+def test_https_origin_is_refused_on_an_http_server_for_a_form_post(settings, erik) -> None:  # noqa: ANN001
+    for origin in ("https://testserver", "https://testserver:80", "HTTPS://TESTSERVER"):
+        response = post_from(erik, origin, path=f"/e/{SLUG}/questions", data={"body": "Via https?", "key": ""})
+        assert refused(response), (origin, response.status_code, response.text[:80])
+    assert query(settings, "SELECT COUNT(*) FROM question") == [(0,)]
+    # The control: the server's own origin gets through and the question is stored.
+    response = post_from(erik, ORIGIN, path=f"/e/{SLUG}/questions", data={"body": "Via http", "key": ""})
+    assert response.status_code == 200, response.text[:200]
+    assert query(settings, "SELECT body FROM question") == [("Via http",)]
+
+
+def test_https_origin_is_refused_on_an_http_server_for_a_websocket_handshake(erik) -> None:  # noqa: ANN001
+    for origin in ("https://testserver", "https://testserver:80", "wss://testserver", "ws://testserver"):
+        assert handshake_from(erik, origin) == 4403, origin
+    assert handshake_from(erik, ORIGIN) is None
+
+
+def test_http_origin_of_the_same_host_and_port_is_accepted(erik) -> None:  # noqa: ANN001
+    assert post_from(erik, "http://testserver").status_code == 303
+    assert post_from(erik, "http://testserver/").status_code == 303
+    assert post_from(erik, "http://TestServer").status_code == 303  # host names are case-insensitive
+    assert post_from(erik, "http://testserver:8000", host="testserver:8000").status_code == 303
+    assert handshake_from(erik, "http://testserver:8000", host="testserver:8000") is None
+    assert handshake_from(erik, "http://testserver") is None
+
+
+def test_origin_default_ports_are_normalised(erik) -> None:  # noqa: ANN001
+    # http://host is http://host:80, whichever side spells the port out.
+    assert post_from(erik, "http://testserver:80").status_code == 303
+    assert post_from(erik, "http://testserver", host="testserver:80").status_code == 303
+    assert handshake_from(erik, "http://testserver:80") is None
+    assert handshake_from(erik, "http://testserver", host="testserver:80") is None
+    # An https server (the scheme uvicorn puts in the scope, from X-Forwarded-Proto behind a proxy): 443.
+    https, wss = "https://testserver", "wss://testserver"
+    assert post_from(erik, "https://testserver", base=https).status_code == 303
+    assert post_from(erik, "https://testserver:443", base=https).status_code == 303
+    assert post_from(erik, "https://testserver", base=https, host="testserver:443").status_code == 303
+    assert handshake_from(erik, "https://testserver:443", base=wss) is None
+    # ... where plain http is another origin (http://testserver itself is a configured origin in the tests,
+    # hence another port here), and 443 is no default port for http.
+    assert post_from(erik, "https://testserver:8443", base=https, host="testserver:8443").status_code == 303
+    assert refused(post_from(erik, "http://testserver:8443", base=https, host="testserver:8443"))
+    assert refused(post_from(erik, "http://testserver:443", base=https))
+    assert handshake_from(erik, "https://testserver:8443", base=wss, host="testserver:8443") is None
+    assert handshake_from(erik, "http://testserver:8443", base=wss, host="testserver:8443") == 4403
+    assert handshake_from(erik, "http://testserver:443", base=wss) == 4403
+
+
+def test_origin_with_a_wrong_port_is_refused(settings, erik) -> None:  # noqa: ANN001
+    # (http://testserver itself, port 80, is a configured origin in the tests: accepted whatever the Host.)
+    for origin, host in [("http://testserver:8080", None), ("http://testserver:443", None),
+                         ("http://testserver:8001", "testserver:8000"), ("http://testserver:8000", "testserver:8001"),
+                         ("http://testserver:8000", "testserver")]:
+        assert refused(post_from(erik, origin, host=host)), (origin, host)
+        assert handshake_from(erik, origin, host=host) == 4403, (origin, host)
+    response = post_from(erik, "http://testserver:8080", path=f"/e/{SLUG}/questions", data={"body": "Poort?"})
+    assert refused(response)
+    assert query(settings, "SELECT COUNT(*) FROM question") == [(0,)]
+
+
+def test_configured_origin_is_accepted_exactly(settings, demo) -> None:  # noqa: ANN001
+    """ALLOWED_ORIGINS: another origin the app is reached at (a proxy in front of it), compared the same way."""
+    configured = replace(settings, allowed_origins=[ORIGIN, "https://samen.example.nl/", "http://localhost:8000"])
+    with TestClient(create_app(configured), base_url=ORIGIN) as client:
+        me = Browser(client)
+        sign_in(me, demo[ERIK])
+        for origin in ("https://samen.example.nl", "https://samen.example.nl:443", "http://localhost:8000",
+                       "http://LOCALHOST:8000"):
+            assert post_from(me, origin).status_code == 303, origin
+            assert handshake_from(me, origin) is None, origin
+        for origin in ("http://samen.example.nl", "https://samen.example.nl:8443", "https://www.samen.example.nl",
+                       "http://localhost", "https://localhost:8000", "http://localhost:8001"):
+            assert refused(post_from(me, origin)), origin
+            assert handshake_from(me, origin) == 4403, origin
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host", "origin", "allowed"),
+    [
+        ("http", "testserver", "http://testserver", True),
+        ("http", "testserver", "http://testserver:80", True),
+        ("http", "testserver:80", "http://testserver", True),
+        ("http", "testserver", "https://testserver", False),
+        ("http", "testserver", "https://testserver:80", False),
+        ("http", "testserver", "http://testserver:443", False),
+        ("https", "testserver", "https://testserver", True),
+        ("https", "testserver", "https://testserver:443", True),
+        ("https", "testserver:443", "https://testserver", True),
+        ("https", "testserver", "http://testserver", False),
+        ("ws", "testserver", "http://testserver", True),
+        ("ws", "testserver", "https://testserver", False),
+        ("wss", "testserver", "https://testserver", True),
+        ("wss", "testserver:443", "https://testserver", True),
+        ("wss", "testserver", "http://testserver", False),
+        ("http", "127.0.0.1:8000", "http://127.0.0.1:8000", True),
+        ("http", "127.0.0.1:8000", "http://127.0.0.1", False),
+        ("http", "[::1]:8000", "http://[::1]:8000", True),
+        ("http", "[::1]:8000", "http://[::1]:8001", False),
+        ("http", "testserver", "http://user@testserver", False),
+        ("http", "testserver", "http://testserver/path", False),
+        ("http", "testserver", "http://testserver:notaport", False),
+        ("http", "testserver", "http://testserver:99999", False),
+        ("http", "testserver", "null", False),
+        ("http", "testserver", "", False),
+        ("http", "testserver", "testserver", False),
+        ("http", "testserver", "ftp://testserver", False),
+        ("http", "", "http://testserver", False),
+        ("http", "testserver:bad", "http://testserver", False),
+        ("http", "evil.example@testserver", "http://testserver", False),
+        ("http", None, "http://app.example", True),  # configured, below: no Host needed
+        ("http", "testserver", "https://app.example", False),
+        ("http", "testserver", "http://app.example:80", True),
+        ("http", "testserver", "http://app.example:8080", False),
+        ("http", "testserver", "https://proxy.example", True),
+        ("http", "testserver", "https://proxy.example:443", True),
+        ("http", "testserver", "http://proxy.example", False),
+    ],
+)
+def test_origin_allowed_compares_scheme_host_and_port(scheme, host, origin, allowed) -> None:  # noqa: ANN001
+    headers = [(b"origin", origin.encode())] + ([(b"host", host.encode())] if host is not None else [])
+    scope = {"type": "websocket" if scheme.startswith("ws") else "http", "scheme": scheme, "headers": headers}
+    assert origin_allowed(scope, ["http://app.example", "https://proxy.example:443/"]) is allowed

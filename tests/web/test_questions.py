@@ -73,6 +73,43 @@ def test_resubmitted_question_is_stored_once(settings, people):  # noqa: ANN001
     assert query(settings, "SELECT COUNT(*) FROM question") == [(1,)]
 
 
+def test_a_key_used_by_another_participant_is_a_new_question(settings, people):  # noqa: ANN001
+    """Keys are per asker: someone else's key (a copied form, a hostile client) neither fails nor swallows the
+    question; each asker's own resend is still stored once."""
+    key = "k" * 32
+    assert ask(people[ERIK], "Eriks vraag", key=key).status_code == 200
+    answer = ask(people[FATIMA], "Fatima's vraag", key=key)
+    assert answer.status_code == 200 and "ontvangen" in answer.text
+    for person in (ERIK, FATIMA, ERIK, FATIMA):
+        assert ask(people[person], "opnieuw verstuurd", key=key).status_code == 200
+    rows = query(settings, "SELECT p.name, q.body FROM question q JOIN participant p ON p.id = q.participant_id "
+                           "ORDER BY q.id")
+    assert rows == [("Erik van Dijk", "Eriks vraag"), ("Fatima Bouzid", "Fatima's vraag")]
+
+
+def test_a_resend_racing_the_original_answers_with_the_stored_question(settings, people, monkeypatch):  # noqa: ANN001
+    """Two copies of one form at the same moment: both pass the look-up, the second insert hits the unique
+    (participant, key) constraint and answers as a resend would, with the stored question."""
+    from app.questions import service
+
+    key = "r" * 32
+    assert ask(people[ERIK], "Eén keer, ook bij een race", key=key).status_code == 200
+    real = service._by_key
+    calls = []
+
+    async def missed_once(session, participant_id, token):  # noqa: ANN001, ANN202
+        calls.append(token)
+        return None if len(calls) == 1 else await real(session, participant_id, token)
+
+    monkeypatch.setattr(service, "_by_key", missed_once)
+    answer = ask(people[ERIK], "Eén keer, ook bij een race", key=key)
+    assert answer.status_code == 200 and "ontvangen" in answer.text
+    assert len(calls) == 2  # the look-up missed, the insert failed, the stored question was found
+    assert query(settings, "SELECT COUNT(*) FROM question") == [(1,)]
+    assert ask(people[FATIMA], "Fatima, dezelfde sleutel", key=key).status_code == 200  # not a clash for her
+    assert query(settings, "SELECT COUNT(*) FROM question") == [(2,)]
+
+
 def test_rate_limit_per_participant(settings, people):  # noqa: ANN001
     for n in range(5):
         assert ask(people[ERIK], f"Vraag {n}").status_code == 200

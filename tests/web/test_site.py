@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from starlette.requests import Request
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
+from app.main import create_app
+from app.templating import templates
 from tests.conftest import ORIGIN, SLUG, query, sign_in
+
+SECURITY_HEADERS = ("content-security-policy", "referrer-policy", "x-content-type-options", "x-frame-options",
+                    "permissions-policy", "cross-origin-opener-policy")
 
 
 @pytest.mark.parametrize(
@@ -31,6 +39,35 @@ def test_security_headers_on_every_page(client):  # noqa: ANN001
     assert "frame-ancestors 'none'" in csp
     assert response.headers["referrer-policy"] == "no-referrer"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def security_headers(response) -> dict[str, list[str]]:  # noqa: ANN001
+    return {name: response.headers.get_list(name) for name in SECURITY_HEADERS}
+
+
+def test_a_500_carries_the_same_security_headers_as_a_200(settings, demo, monkeypatch):  # noqa: ANN001
+    """Starlette answers a 500 from its ServerErrorMiddleware, outside the middleware the app lists: the headers
+    must not depend on that list. The real app, plus one route that fails, and a real page made to fail."""
+    app = create_app(settings)
+
+    async def broken(request: Request) -> None:
+        raise RuntimeError("a bug")
+
+    app.router.routes.insert(0, Route("/broken", broken, methods=["GET", "POST"]))
+    with TestClient(app, base_url=ORIGIN, raise_server_exceptions=False) as client:
+        ok = client.get("/")
+        assert ok.status_code == 200
+        expected = security_headers(ok)
+        assert all(len(values) == 1 for values in expected.values()), expected
+        answers = [client.get("/broken"),
+                   client.post("/broken", headers={"origin": ORIGIN, "sec-fetch-site": "same-origin"})]
+        with monkeypatch.context() as patch:
+            patch.setattr(templates, "TemplateResponse", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("bug")))
+            answers.append(client.get("/"))
+        for response in answers:
+            assert response.status_code == 500, (response.request.url, response.status_code)
+            assert "RuntimeError" not in response.text and "bug" not in response.text  # no traceback
+            assert security_headers(response) == expected, response.request.url
 
 
 def test_pages_make_no_third_party_requests(client):  # noqa: ANN001
