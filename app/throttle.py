@@ -1,7 +1,7 @@
 """Throttling: guessed secrets (event code, passwords, links, API tokens) and per-participant actions (votes).
 
-One policy for all of it, the organiser login's: a few free failures, then a wait that doubles with every further
-failure up to a cap (`Budget`). Only FAILED guesses are counted; a correct code or link is never counted.
+One policy for all of it: a few free failures, then a wait that doubles with every further failure up to a cap
+(`Budget`). Only FAILED guesses are counted; a correct code or link is never counted.
 
 Never by address alone (a whole city hall shares one address, and behind a misconfigured proxy everybody does):
 
@@ -14,13 +14,23 @@ Never by address alone (a whole city hall shares one address, and behind a misco
   never held back by the address, only by its own budget. Trade-off: while an address is locked, a newcomer on it
   waits before joining with the code; a personal link, being a different secret with its own budget, still works.
 
+The organiser login is never throttled per account alone (that let anyone who knows a user name keep its owner
+out all day by failing once every quarter of an hour). It counts per (submitted user name, browser) and per
+(submitted user name, address) (`LOGIN`), plus a generous budget across all names per browser and per address
+(`LOGIN_ANY`: spraying many names cannot burn the CPU on password hashes). Keys hold the name as submitted
+(normalised as the account lookup does, `app.organiser.auth.login_name`), never the account row, so a name that
+does not exist is throttled exactly like one that does. A browser that once signed in as that user keeps a device
+cookie in its signed session (``session["d"]``, kept after signing out): for that name it is never held back by
+an address, only by its own budget. So failures from other browsers never lock the owner out of their own
+browser, and failures from other addresses never hold the owner back at all.
+
 Where the counts live:
 
 - guessable secrets (the 30-bit event code, passwords) are counted in the database (`ThrottleCount`, one row per
-  key, failures and locked_until as on the organiser's own row), so every process shares one budget. A failure is
-  one small upsert; a refused attempt writes nothing, and once this process knows the lock the throttle reads
-  nothing either.
-  Keys are HMACs of the address or browser id (pseudonyms, not addresses), purged a day after they go quiet.
+  key: failures and locked_until), so every process shares one budget. A failure is one small upsert; a refused
+  attempt writes nothing, and once this process knows the lock the throttle reads nothing either.
+  Keys are HMACs of the address or browser id (and, for the login, the user name): pseudonyms, not addresses,
+  purged a day after they go quiet.
 - 192-bit tokens (personal and role links, the API token) cannot be guessed; their throttle only keeps a flood of
   wrong tokens cheap, so it counts in this process's memory: no database write at all, and a refused request does
   not even read the database. With P processes a flooder gets at most P times the budget before every process
@@ -75,15 +85,19 @@ class Rule:
     browser: Budget | None
     address: Budget | None
     shared: bool  # True: in the database, for all processes; False: in this process's memory
+    per_account: bool = False  # True: every key also holds the submitted user name (the organiser login)
 
 
 HOUR, MINUTE = 3600.0, 60.0
-# The organiser account's own lock (kept on its row): 5 free failures, then 30 s doubling up to 15 minutes.
-ACCOUNT = Budget(free=5, window=math.inf, base=30, cap=15 * MINUTE)
 # The event code is 6 characters of 32 (30 bits): a guesser on one address gets about 50 + 7 tries an hour.
 JOIN = Rule("join", Budget(5, HOUR, 30, 15 * MINUTE), Budget(50, HOUR, 30, 15 * MINUTE), shared=True)
-# Checked before the password hash, so a flood of logins (known or unknown names) cannot burn the CPU either.
-LOGIN = Rule("login", Budget(10, HOUR, 30, 15 * MINUTE), Budget(50, HOUR, 30, 15 * MINUTE), shared=True)
+# The organiser login, per submitted user name: 5 per browser and 10 per address, then 30 s doubling up to 15
+# minutes. Never per account alone: a guesser elsewhere cannot hold the owner back.
+LOGIN = Rule("login", Budget(5, HOUR, 30, 15 * MINUTE), Budget(10, HOUR, 30, 15 * MINUTE), shared=True,
+             per_account=True)
+# And across all names: both are checked before the password hash, so a flood of logins (known or unknown names)
+# cannot burn the CPU either.
+LOGIN_ANY = Rule("login-any", Budget(10, HOUR, 30, 15 * MINUTE), Budget(50, HOUR, 30, 15 * MINUTE), shared=True)
 # 192-bit links: only the cost matters, so short waits (an honest newcomer behind a flooder waits a minute at most).
 # Address only, like the API: a forged link must leave no cookie behind (so no browser id is minted for it), and
 # a browser holding a grant is not held back by its address anyway.
@@ -139,8 +153,7 @@ class MemoryStore:
 
 
 class ThrottleCount(Base):
-    """Failed guesses of one key (an HMAC of rule and address or browser id): the organiser row's two columns,
-    for any key."""
+    """Failed guesses of one key (an HMAC of rule, address or browser id and, for the login, user name)."""
 
     __tablename__ = "throttle_count"
 
@@ -282,20 +295,28 @@ class Throttles:
     def _key(self, rule: Rule, kind: str, value: str) -> str:
         return hmac.new(self._secret, f"{rule.name}|{kind}|{value}".encode(), hashlib.sha256).hexdigest()[:40]
 
-    def _targets(self, conn: HTTPConnection, rule: Rule, create: bool, address: bool = True) -> list[tuple[str, Budget]]:
+    def _targets(self, conn: HTTPConnection, rule: Rule, create: bool, address: bool = True,
+                 account: str | None = None) -> list[tuple[str, Budget]]:
+        scope = ""
+        if rule.per_account:
+            assert account is not None, f"{rule.name} is counted per user name"
+            scope = f"{len(account)}:{account}|"
         targets = []
         if rule.browser is not None:
             browser = browser_id(conn, create)
             if browser:
-                targets.append((self._key(rule, "b", browser), rule.browser))
+                targets.append((self._key(rule, "b", scope + browser), rule.browser))
         if rule.address is not None and address:
-            targets.append((self._key(rule, "a", client_address(conn)), rule.address))
+            targets.append((self._key(rule, "a", scope + client_address(conn)), rule.address))
         return targets
 
-    async def _refusal(self, rule: Rule, keys: list[str], now: float) -> Refusal | None:
+    def _store(self, rules: tuple[Rule, ...]) -> Store:
+        assert len({rule.shared for rule in rules}) == 1, "rules checked together are counted in one place"
+        return self.shared if rules[0].shared else self.local
+
+    async def _refusal(self, store: Store, keys: list[str], now: float) -> Refusal | None:
         until = max((self._locks.get(key, 0.0) for key in keys), default=0.0)
         if until <= now:  # not known to be locked here: ask the store (the database for shared rules)
-            store = self.shared if rule.shared else self.local
             counts = await store.get(keys)
             for key, count in counts.items():
                 self._remember(key, count.until, now)
@@ -310,25 +331,49 @@ class Throttles:
         if len(self._locks) < self.MAX_KNOWN:
             self._locks[key] = until
 
-    async def check(self, conn: HTTPConnection, rule: Rule) -> Refusal | None:
+    async def check(self, conn: HTTPConnection, *rules: Rule, account: str | None = None) -> Refusal | None:
         """Before looking at a guess: refused while this browser, or (for an untrusted browser) this address,
-        is waiting. Nothing is written."""
-        keys = [key for key, _budget in self._targets(conn, rule, create=False, address=not trusted(conn))]
-        return await self._refusal(rule, keys, self.clock()) if keys else None
+        is waiting. Nothing is written. With `account` (the organiser login: `auth.login_name`) only that user's
+        device cookie makes a browser trusted."""
+        address = not (self.known_device(conn, account) if account is not None else trusted(conn))
+        keys = [key for rule in rules
+                for key, _budget in self._targets(conn, rule, create=False, address=address, account=account)]
+        return await self._refusal(self._store(rules), keys, self.clock()) if keys else None
 
-    async def failed(self, conn: HTTPConnection, rule: Rule) -> None:
+    async def failed(self, conn: HTTPConnection, *rules: Rule, account: str | None = None) -> None:
         """A wrong guess: counted for this browser (given an id now if it has none) and for its address."""
         now = self.clock()
-        targets = self._targets(conn, rule, create=True)
-        counts = await (self.shared if rule.shared else self.local).add(targets, now)
+        targets = [target for rule in rules for target in self._targets(conn, rule, create=True, account=account)]
+        counts = await self._store(rules).add(targets, now)
         for (key, _budget), count in zip(targets, counts, strict=True):
             self._remember(key, count.until, now)
+
+    # The organiser login's device cookie (OWASP): tags of the user names this browser signed in as, in its
+    # signed session. Kept after signing out; HMACs, so the cookie does not show the names.
+    MAX_DEVICE_TAGS = 5
+
+    def _device_tag(self, account: str) -> str:
+        return hmac.new(self._secret, f"device|{account}".encode(), hashlib.sha256).hexdigest()[:16]
+
+    def known_device(self, conn: HTTPConnection, account: str) -> bool:
+        session = conn.scope.get("session")
+        tags = session.get("d") if isinstance(session, dict) else None
+        return isinstance(tags, list) and self._device_tag(account) in tags
+
+    def remember_device(self, conn: HTTPConnection, account: str) -> None:
+        """After a successful login: this browser is trusted for this user name from now on."""
+        session = conn.scope.get("session")
+        if not isinstance(session, dict):
+            return
+        tag, known = self._device_tag(account), session.get("d")
+        tags = [t for t in known if isinstance(t, str) and t != tag] if isinstance(known, list) else []
+        session["d"] = (tags + [tag])[-self.MAX_DEVICE_TAGS:]
 
     async def act(self, rule: Rule, who: str) -> Refusal | None:
         """One action of one participant (every action counts); refused, and then not counted, over the budget."""
         assert rule.browser is not None and not rule.shared
         now, key = self.clock(), self._key(rule, "p", who)
-        refusal = await self._refusal(rule, [key], now)
+        refusal = await self._refusal(self.local, [key], now)
         if refusal is None:
             (count,) = await self.local.add([(key, rule.browser)], now)
             self._remember(key, count.until, now)

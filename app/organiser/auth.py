@@ -1,25 +1,22 @@
 """Organiser accounts: argon2 password hashes, an optional TOTP second factor, and throttled logins.
 
-Throttling is per account (a whole city hall shares one IP address, so never by address alone): after a few
-failures the account waits, doubling each time, up to a quarter of an hour (`app.throttle.ACCOUNT`, the policy
-every throttle uses). The login route also counts failures per browser and per address (`app.throttle.LOGIN`),
-before the password is hashed."""
+Throttling is not done here: the login route throttles per submitted user name and browser, and per submitted user
+name and address (`app.throttle.LOGIN`, `LOGIN_ANY`), before the password is hashed, and a browser that signed in
+as that user before is not held back by its address. There is no account-wide lock (the `failed_logins` and
+`locked_until` columns are no longer used): it let anyone who knows a user name keep the owner out all day. Every
+failure gets one and the same answer, whether the user exists or not."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import utcnow
 from app.events.service import InvalidInput, clean_text
 from app.i18n import N_
 from app.organiser import totp
 from app.organiser.models import Organiser
-from app.throttle import ACCOUNT
 
 hasher = PasswordHasher()
 PASSWORD_MIN = 12
@@ -41,21 +38,24 @@ async def create(session: AsyncSession, username: str, password: str, with_totp:
     return organiser, secret
 
 
+def login_name(username: object) -> str:
+    """The submitted user name as the login throttle keys it, whether or not such an account exists: at least as
+    normalised as the account lookup (`clean_text`), so no spelling of a name gets a budget of its own."""
+    return clean_text(username).casefold()
+
+
 async def authenticate(session: AsyncSession, username: str, password: str, code: str) -> tuple[Organiser | None, str]:
     """Check a login: (organiser, "") or (None, message). Wrong name, password or code get one and the same
-    answer. Returns instead of raising, so the caller commits the failure count."""
+    answer (and an unknown name costs the same password hash as a known one)."""
     refused = N_("The user name, password or code is not right.")
     username = clean_text(username)
     organiser = await session.scalar(select(Organiser).where(Organiser.username == username)) if username else None
-    now = utcnow()
     if organiser is None:
         try:
             hasher.verify(_DUMMY, password)
         except (VerificationError, InvalidHashError):
             pass
         return None, refused
-    if organiser.locked_until and organiser.locked_until > now:
-        return None, N_("Too many failed attempts. Wait a few minutes and try again.")
     try:
         hasher.verify(organiser.password_hash, password)
         ok = True
@@ -64,12 +64,7 @@ async def authenticate(session: AsyncSession, username: str, password: str, code
     if ok and organiser.totp_secret:
         ok = totp.verify(organiser.totp_secret, code)
     if not ok:
-        organiser.failed_logins += 1
-        wait = ACCOUNT.wait(organiser.failed_logins)
-        if wait:
-            organiser.locked_until = now + timedelta(seconds=wait)
         return None, refused
-    organiser.failed_logins, organiser.locked_until = 0, None
     if hasher.check_needs_rehash(organiser.password_hash):
         organiser.password_hash = hasher.hash(password)
     return organiser, ""

@@ -58,22 +58,27 @@ async def login(request: Request) -> Response:
         return templates.TemplateResponse(request, "organiser/login.html", {"next": next_url, "error": None})
     data = await request.form()
     next_url = _safe_next(data.get("next"))
+    typed = str(data.get("username", ""))
+    # Keyed by the name as submitted, never by the account row: a name that does not exist is throttled (and
+    # answered) exactly like one that does. Checked before the (deliberately slow) password hash.
+    name = auth.login_name(typed)
+    rules = (throttle.LOGIN, throttle.LOGIN_ANY)
     guard = throttle.throttles(request.app)
-    refusal = await guard.check(request, throttle.LOGIN)
-    if refusal is not None:  # before the (deliberately slow) password hash
+    refusal = await guard.check(request, *rules, account=name)
+    if refusal is not None:
         return templates.TemplateResponse(request, "organiser/login.html",
-                                          {"next": next_url, "error": refusal.message(),
-                                           "username": str(data.get("username", ""))[:80]},
+                                          {"next": next_url, "error": refusal.message(), "username": typed[:80]},
                                           status_code=429, headers=refusal.headers)
     async with request.app.state.db.write() as session:
-        organiser, message = await auth.authenticate(session, str(data.get("username", "")),
-                                                     str(data.get("password", "")), str(data.get("code", "")))
+        organiser, message = await auth.authenticate(session, typed, str(data.get("password", "")),
+                                                     str(data.get("code", "")))
     if organiser is None:
-        await guard.failed(request, throttle.LOGIN)
+        await guard.failed(request, *rules, account=name)
         return templates.TemplateResponse(request, "organiser/login.html",
-                                          {"next": next_url, "error": gettext(message),
-                                           "username": str(data.get("username", ""))[:80]}, status_code=422)
+                                          {"next": next_url, "error": gettext(message), "username": typed[:80]},
+                                          status_code=422)
     request.session["org"] = organiser.id
+    guard.remember_device(request, name)  # a device cookie: this browser is not held back by its address
     return RedirectResponse(next_url, status_code=303)
 
 

@@ -1,9 +1,12 @@
 """Guessing is throttled per browser and (generously) per address, never by address alone; only failures count;
-the budget is shared by every process; a flood of wrong links costs no database write; participants' votes have a
-per-participant budget with a clear 429. Time is a fake clock, so waits are proven without sleeping."""
+the budget is shared by every process; a flood of wrong links costs no database write; the organiser login is
+throttled per user name and browser or address, never per account alone, so a guesser cannot lock the owner out,
+and answers the same whether the name exists or not; participants' votes have a per-participant budget with a
+clear 429. Time is a fake clock, so waits are proven without sleeping."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from types import SimpleNamespace
@@ -15,10 +18,11 @@ from starlette.testclient import TestClient
 from app import throttle
 from app.i18n import current_locale
 from app.main import create_app
+from app.organiser import totp
 from tests.conftest import ORIGIN, SLUG, Browser, query, sign_in
 from tests.web.test_api import API, bearer, expected_token
 from tests.web.test_joining import municipality_id
-from tests.web.test_organiser import demo_login, login, signed_in_as_organiser
+from tests.web.test_organiser import _create_account, demo_login, login, signed_in_as_organiser
 from tests.web.test_polls import open_poll, poll
 from tests.web.test_polls import vote as poll_vote
 from tests.web.test_questions import ask, moderate, question_id
@@ -68,6 +72,31 @@ def refusal_text(seconds: int, locale: str = "nl") -> str:
 
 def participants(settings) -> int:  # noqa: ANN001
     return query(settings, "SELECT COUNT(*) FROM participant")[0][0]
+
+
+class Elsewhere(Browser):
+    """A browser on another client address (the shared TestClient's address is "testclient"): the address the
+    TestClient puts in the ASGI scope is swapped for this browser's requests only."""
+
+    def __init__(self, client: TestClient, address: str) -> None:
+        super().__init__(client)
+        self.address = (address, 40000)
+        self._was = client._transport.client
+
+    def _swap(self) -> None:
+        super()._swap()
+        self._was, self.client._transport.client = self.client._transport.client, self.address
+
+    def _keep(self) -> None:
+        self.client._transport.client = self._was
+        super()._keep()
+
+
+def alert(response) -> str:  # noqa: ANN001
+    """The login page's one message."""
+    found = re.findall(r'<p class="status-message is-error" role="alert">(.*?)</p>', response.text, re.S)
+    assert len(found) == 1, response.text
+    return found[0]
 
 
 # --- the event code ------------------------------------------------------------------------------------
@@ -223,6 +252,25 @@ def test_the_api_refuses_a_flood_of_wrong_tokens_but_not_the_overlay_using_the_r
 # --- organiser sign-in ---------------------------------------------------------------------------------
 
 
+HOUR = 3600
+
+
+def post_logout(person) -> bool:  # noqa: ANN001
+    response = person.post("/organiser/logout", follow_redirects=False)
+    return response.status_code == 303 and not signed_in_as_organiser(person)
+
+
+def refusal_wording(locale: str = "nl") -> str:
+    """The one answer to every failed sign-in, as the app words it."""
+    from app.i18n import gettext
+
+    token = current_locale.set(locale)
+    try:
+        return gettext("The user name, password or code is not right.")
+    finally:
+        current_locale.reset(token)
+
+
 def test_login_guessing_is_refused_per_browser_before_the_password_is_hashed(
         settings, demo, browser, clock, monkeypatch):  # noqa: ANN001
     from argon2.exceptions import VerificationError
@@ -245,6 +293,7 @@ def test_login_guessing_is_refused_per_browser_before_the_password_is_hashed(
     monkeypatch.setattr(auth, "hasher", Counting())
     username, password = demo_login(demo)
     me = browser()
+    # spraying names: each name has its own budget, but the browser has one across all names (LOGIN_ANY)
     assert [login(me, f"niemand{n}", "geen-wachtwoord").status_code for n in range(10)] == [422] * 10
     assert len(hashed) == 10  # unknown names are hashed too (same time as known ones)...
     hashed.clear()
@@ -254,6 +303,100 @@ def test_login_guessing_is_refused_per_browser_before_the_password_is_hashed(
     assert hashed == [] and not signed_in_as_organiser(me)  # ...but a refused attempt is not
     # the organiser's own account was never locked, and another browser on the address signs in
     assert login(browser(), username, password).status_code == 303
+
+
+def test_the_login_throttle_still_slows_the_guesser_per_name_per_browser_and_per_address(
+        settings, demo, browser, clock):  # noqa: ANN001
+    username, password = demo_login(demo)
+    owner = browser()
+    assert login(owner, username, password).status_code == 303  # the owner's browser, on the same address
+    assert post_logout(owner)
+    # a guesser who throws cookies away meets this name's budget on this address: 10, then a wait
+    fresh = [login(browser(), username, f"vers-{n}").status_code for n in range(11)]
+    assert fresh == [422] * 10 + [429]
+    newcomer = login(browser(), username, password)
+    assert newcomer.status_code == 429  # the trade-off: an unknown browser on that address waits too...
+    assert newcomer.headers["retry-after"] == "30"
+    assert login(owner, username, password).status_code == 303  # ...the owner's own browser does not
+    assert post_logout(owner)
+    assert login(Elsewhere(owner.client, "198.51.100.23"), username, password).status_code == 303  # nor elsewhere
+    assert login(browser(), "iemand-anders", "fout").status_code == 422  # nor another name on that address
+    # a guesser who keeps its cookie: 5 for this name, then 30 s, 60 s, ... up to 15 minutes
+    clock.advance(HOUR + 60)  # a window after the first failure, no wait running: this address starts afresh
+    guesser = browser()
+    assert [login(guesser, username, f"gok-{n}").status_code for n in range(6)] == [422] * 5 + [429]
+    waits = []
+    for _ in range(6):
+        clock.advance(int(login(guesser, username, "gok").headers["retry-after"]))
+        assert login(guesser, username, "gok").status_code == 422
+        waits.append(int(login(guesser, username, password).headers["retry-after"]))  # right password: refused
+    assert waits == [60, 120, 240, 480, 900, 900]
+    assert not signed_in_as_organiser(guesser)
+    assert login(owner, username, password).status_code == 303
+
+
+@pytest.mark.parametrize("keeps_cookies", [False, True], ids=["fresh-cookies", "one-browser"])
+def test_lockout_a_guesser_failing_every_30_s_for_30_minutes_never_keeps_the_owner_out(
+        settings, demo, client, browser, clock, keeps_cookies):  # noqa: ANN001
+    """Before: nine wrong passwords over 240 s kept the account locked and the owner was refused 23 of 23 times.
+    Now the guesser (address "testclient") only slows themselves down; the owner signs in every 5 simulated
+    minutes from another address with a new browser, and from their own browser on the guesser's address."""
+    username, password = demo_login(demo)
+    own = browser()  # the owner signed in on this browser before (a device cookie), then signed out
+    assert login(own, username, password).status_code == 303 and post_logout(own)
+    guesser = browser()
+    attempts = refused = 0
+    owner_tries = owner_ok = 0
+    for step in range(60):  # one guess every 30 s for 30 minutes
+        attacker = guesser if keeps_cookies else browser()
+        response = login(attacker, username, f"geraden-{step}")
+        attempts += 1
+        refused += response.status_code == 429
+        assert response.status_code in (422, 429) and not signed_in_as_organiser(attacker)
+        if step % 10 == 5:  # every 5 minutes, the owner signs in
+            for person in (Elsewhere(client, f"198.51.100.{step}"), own):
+                owner_tries += 1
+                ok = login(person, username, password)
+                owner_ok += ok.status_code == 303
+                assert ok.status_code == 303, (step, ok.status_code)
+                assert post_logout(person)
+        clock.advance(30)
+    print(f"\nlockout ({'one browser' if keeps_cookies else 'fresh cookies each time'}): guesser made {attempts} "
+          f"attempts in 30 simulated minutes, {refused} refused (429), {attempts - refused} looked at; "
+          f"owner signed in {owner_ok} of {owner_tries} times (another address, and their own browser on the "
+          f"guesser's address)")
+    assert attempts == 60 and owner_ok == owner_tries == 12
+    # doubling waits: fresh cookies meet this name's address budget (10 free, then 30 s ... 15 min); one browser
+    # meets its own (5 free, then 30 s ... 15 min) first
+    assert refused == (50 if keeps_cookies else 45)
+    assert query(settings, "SELECT failed_logins, locked_until FROM organiser WHERE username = :u",
+                 u=username) == [(0, None)]
+
+
+def test_lockout_answers_are_the_same_for_unknown_and_known_names_wrong_codes_and_when_throttled(
+        settings, demo, browser, clock):  # noqa: ANN001
+    username, password = demo_login(demo)
+    secret = _create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
+    wrong_code = "000000" if totp.code_at(secret, time.time()) != "000000" else "111111"
+    answers = {
+        "unknown user": login(browser(), "bestaat-niet", "een-wachtwoord"),
+        "wrong password": login(browser(), username, "een-wachtwoord"),
+        "wrong code": login(browser(), "tweestaps", "een-lang-wachtwoord!", code=wrong_code),
+        "no code": login(browser(), "tweestaps", "een-lang-wachtwoord!"),
+    }
+    assert {(r.status_code, alert(r)) for r in answers.values()} == {(422, refusal_wording())}
+    # throttled: a known and an unknown name go through exactly the same answers, in the same order
+    known, unknown = browser(), browser()
+    known_run = [login(known, username, f"fout-{n}") for n in range(7)]
+    unknown_run = [login(unknown, "bestaat-ook-niet", f"fout-{n}") for n in range(7)]
+    right = login(known, username, password)  # the right password while throttled: the same answer again
+    seen = [[(r.status_code, r.headers.get("retry-after"), alert(r)) for r in run] for run in (known_run, unknown_run)]
+    assert seen[0] == seen[1]
+    assert [status for status, _, _ in seen[0]] == [422] * 5 + [429] * 2
+    assert (right.status_code, right.headers.get("retry-after"), alert(right)) == seen[0][-1]
+    assert alert(right) == refusal_text(30) and "bestaat" not in alert(right)
+    print(f"\nlockout answers: failure {alert(answers['unknown user'])!r}; throttled {alert(right)!r} "
+          "(identical for known and unknown names)")
 
 
 # --- participants' actions -----------------------------------------------------------------------------
@@ -289,8 +432,11 @@ def test_upvotes_and_poll_votes_have_a_per_participant_budget_with_a_clear_429(
 # --- the policy itself ---------------------------------------------------------------------------------
 
 
-def test_the_account_policy_is_the_one_the_organiser_login_always_had() -> None:
-    assert [throttle.ACCOUNT.wait(n) for n in range(1, 11)] == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900]
+def test_the_login_policy_waits_after_a_few_failures_per_name_and_never_per_account_alone() -> None:
+    assert throttle.LOGIN.per_account and not throttle.LOGIN_ANY.per_account
+    assert [throttle.LOGIN.browser.wait(n) for n in range(1, 11)] == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900]
+    assert [throttle.LOGIN.address.wait(n) for n in range(9, 12)] == [0, 30, 60]
+    assert not hasattr(throttle, "ACCOUNT")  # the account-wide lock is gone
 
 
 def test_a_count_starts_afresh_a_window_after_its_first_failure_once_no_wait_runs() -> None:
