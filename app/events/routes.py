@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -11,6 +15,7 @@ from starlette.websockets import WebSocket
 from app import pages, throttle
 from app.events import access, service
 from app.events.fragments import online_context, programme_context
+from app.events.models import Event, Participant
 from app.i18n import LOCALES, gettext
 from app.live.socket import Viewer
 from app.security import new_token
@@ -64,6 +69,7 @@ async def join(request: Request) -> Response:
     try:
         async with _db(request).write() as session:
             event, participant, token = await service.join(session, form, request.app.state.settings.secret_key)
+            announce = await _joined(request, session, event, participant)
     except service.InvalidInput as invalid:
         if "code" in invalid.errors and form.code.strip():
             async with _db(request).read() as session:
@@ -74,7 +80,27 @@ async def join(request: Request) -> Response:
         return await _join_page(request, form.__dict__, errors, join_key, 422)
     _remember_participant(request, event.id, participant, token)
     await _hub(request).changed(service.online_topic(event.id))
+    for after in announce:
+        await after()
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
+
+
+# Other parts of the event act on a join in the join's own write transaction (the lunch seats someone who joins
+# after the seating was published), so the pages the participant then opens only read. A hook gets the request,
+# the write session, the event and the participant, and may return what to do after the commit (announce the
+# change to the live pages). The domains register themselves, as they do with pages.contribute.
+JoinHook = Callable[[Request, AsyncSession, Event, Participant], Awaitable[Callable[[], Awaitable[None]] | None]]
+_join_hooks: list[JoinHook] = []
+
+
+def when_joined(hook: JoinHook) -> None:
+    _join_hooks.append(hook)
+
+
+async def _joined(request: Request, session: AsyncSession, event: Event,
+                  participant: Participant) -> list[Callable[[], Awaitable[None]]]:
+    done = [await hook(request, session, event, participant) for hook in _join_hooks]
+    return [after for after in done if after is not None]
 
 
 def _remember_participant(request: Request, event_id: int, participant, token: str | None) -> None:  # noqa: ANN001
@@ -101,7 +127,14 @@ async def invite(request: Request) -> Response:
     if participant is None or event is None or access.links_expired(request, event):
         await guard.failed(request, throttle.LINK)
         raise HTTPException(403, "link")
+    # The link exchange is this person's join on this device. Someone the organiser adds after the seating was
+    # published is seated when added (app/organiser/people.py), so this normally finds the seat and writes
+    # nothing; the hooks stay as the safety net for anyone still without one (never the page view).
+    async with _db(request).write() as session:
+        announce = await _joined(request, session, event, participant)
     _remember_participant(request, event.id, participant, token)
+    for after in announce:
+        await after()
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
 
 
@@ -145,6 +178,21 @@ async def participant_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "participant/page.html", context)
 
 
+def presenter_join(base_url: str, code: str) -> dict:
+    """How the room joins, for the presenter's screen: the address to type (without "https://"), the link with
+    the code and a QR code of it as inline SVG (no inline style in segno's output: the CSP allows it)."""
+    import segno
+    from markupsafe import Markup
+
+    join_url = f"{base_url}/?code={code}"
+    address = base_url.split("://", 1)[-1]
+    title = gettext("QR code: %(url)s", url=join_url.split("://", 1)[-1])
+    svg = segno.make(join_url, error="m").svg_inline(border=4, omitsize=True, svgclass="qr", lineclass=None,
+                                                     dark="#000", light="#fff", title=title)
+    return {"join_url": join_url, "join_address": address,
+            "join_qr": Markup(svg.replace("<svg ", '<svg role="img" ', 1))}  # segno escapes the title
+
+
 async def role_page(request: Request) -> Response:
     view = request.path_params["view"]
     if view not in access.PAGE_ROLES:
@@ -155,13 +203,19 @@ async def role_page(request: Request) -> Response:
         base = {"event": event, "link": link, **await programme_context(_db(request), event.id)}
         if view == "organiser":
             base.update(await online_context(_db(request), _hub(request), event.id))
+        if view == "presenter":
+            base.update(presenter_join(request.app.state.settings.base_url, event.code))
         context = await pages.page_context(view, request, session, base)
     return templates.TemplateResponse(request, f"{view}/page.html", context)
 
 
 async def change_phase(request: Request) -> Response:
+    """A run-of-show button. The answer is the run of show as it now is (with the refusal, if any); every other
+    organiser's and moderator's copy follows through the programme topic."""
     data = await request.form()
     part_raw = str(data.get("part", ""))
+    # The buttons say where they expect the block to be (service.phase_mark); a form without it is a script's.
+    expected = str(data["expected"])[:20] if "expected" in data else None
     async with _db(request).read() as session:
         event = await access.event_or_404(session, request.path_params["slug"])
         await access.require_role(request, session, event, access.PHASE_ROLES)
@@ -170,9 +224,9 @@ async def change_phase(request: Request) -> Response:
     try:
         async with _db(request).write() as session:
             event = await service.event_by_id(session, event_id)
-            await service.change_phase(session, event, str(data.get("action", "")), form_int(part_raw))
+            await service.change_phase(session, event, str(data.get("action", "")), form_int(part_raw), expected)
     except service.InvalidInput as invalid:
-        error = gettext(next(iter(invalid.errors.values())))
+        error = gettext(next(iter(invalid.errors.values())), **getattr(invalid, "params", {}))
     else:
         await _hub(request).changed(service.programme_topic(event_id), f"presenter:{event_id}")
     async with _db(request).read() as session:
@@ -199,22 +253,36 @@ async def update_settings(request: Request) -> Response:
 
 
 async def set_language(request: Request) -> Response:
+    """Switch the language and go back to the very page, query included (?code=, ?next=)."""
     data = await request.form()
     lang = str(data.get("lang", ""))
     if lang in LOCALES:
         request.session["lang"] = lang
-    back = str(data.get("next", "/"))
-    if not back.startswith("/") or back.startswith("//"):
-        back = "/"
-    return RedirectResponse(back, status_code=303)
+    back = data.get("back", data.get("next", "/"))  # "next" from a form of an earlier version, or a script
+    return RedirectResponse(local_path(str(back)), status_code=303)
+
+
+def local_path(value: str, default: str = "/") -> str:
+    """A path on this site, or ``default``: never another origin (an open redirect), so nothing with a scheme or
+    a host, no "//" or "/\\" (browsers read a backslash as a slash), no control characters. A ?lang= in the
+    query is dropped: it would override the language just chosen."""
+    if not value.startswith("/") or value[1:2] in ("/", "\\") or len(value) > 2000:
+        return default
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"])
+    return parts.path + (f"?{query}" if query else "")
 
 
 async def leave(request: Request) -> Response:
-    """Forget this device's participant and role sessions."""
-    lang = request.session.get("lang")
+    """Forget this device's participant and role sessions. The language and the organiser login's device cookie
+    stay: signing out must not make the owner's own browser a stranger to the login throttle."""
+    kept = {key: request.session[key] for key in ("lang", "d") if key in request.session}
     request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+    request.session.update(kept)
     return RedirectResponse("/", status_code=303)
 
 

@@ -24,6 +24,8 @@ from app.organiser.models import ImportBatch
 from app.organiser.routes import _event, go
 from app.polls.models import Ballot
 from app.questions.models import Question, QuestionVote
+from app.tables import fragments as table_fragments
+from app.tables import service as tables
 from app.tables.models import Seat
 from app.templating import templates
 from app.web import answers_with_status, form_int, spreadsheet_safe
@@ -76,11 +78,23 @@ async def add_participant(request: Request) -> Response:
     fields = _person_fields(await request.form())
     async with request.app.state.db.write() as session:
         row = await _validate_person(session, fields)
-        await events.create_participant(session, event, row["name"], row["municipality_id"],
-                                        request.app.state.settings.secret_key, role_title=row["role_title"],
-                                        organisation=row["organisation"], email=row["email"], topic=row["topic"])
-    await request.app.state.hub.changed(events.online_topic(event.id))
+        participant, _token = await events.create_participant(
+            session, event, row["name"], row["municipality_id"], request.app.state.settings.secret_key,
+            role_title=row["role_title"], organisation=row["organisation"], email=row["email"], topic=row["topic"])
+        seats = [await tables.seat_late_joiner(session, event.id, participant)]
+    await _added(request, event, seats)
     return go(request, f"/e/{event.slug}/organiser/participants")
+
+
+async def _added(request: Request, event: Event, seats: list) -> None:
+    """People added after the lunch seating was published are seated with the same write (their link and page
+    then only read); the tables they join, and the organiser's list, follow live."""
+    seats = [seat for seat in seats if seat is not None]
+    topics = [events.online_topic(event.id)]
+    if seats:
+        topics += await table_fragments.topics_after_change(request.app.state.db, event.id,
+                                                            {s.table_id for s in seats}, {s.participant_id for s in seats})
+    await request.app.state.hub.changed(*topics)
 
 
 @answers_with_status
@@ -192,12 +206,14 @@ async def confirm_import(request: Request) -> Response:
         batch = await session.get(ImportBatch, batch_id) if batch_id else None
         if batch is None or batch.event_id != event.id:
             raise InvalidInput({"import": N_("This import is no longer waiting; upload the file again.")})
+        seats = []
         for row in json.loads(batch.rows):  # all or nothing: one transaction
-            await events.create_participant(session, event, row["name"], row["municipality_id"], secret,
-                                            role_title=row["role_title"], organisation=row["organisation"],
-                                            email=row["email"], topic=row["topic"])
+            participant, _token = await events.create_participant(
+                session, event, row["name"], row["municipality_id"], secret, role_title=row["role_title"],
+                organisation=row["organisation"], email=row["email"], topic=row["topic"])
+            seats.append(await tables.seat_late_joiner(session, event.id, participant))
         await session.delete(batch)
-    await request.app.state.hub.changed(events.online_topic(event.id))
+    await _added(request, event, seats)
     return go(request, f"/e/{event.slug}/organiser/participants")
 
 

@@ -3,17 +3,20 @@ participant's table card and table link."""
 
 from __future__ import annotations
 
+from markupsafe import escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app import pages
 from app.events import access
+from app.events import routes as event_routes
 from app.events.models import Participant
 from app.events.service import InvalidInput, clean_text, presence_group
 from app.i18n import gettext, ngettext
 from app.tables import fragments, service
+from app.templating import render_fragment, templates
 from app.web import answers_with_status, form_int, status_message
 
 ORGANISER = ("organiser",)
@@ -111,24 +114,41 @@ async def save_table(request: Request) -> Response:
 
 
 async def open_table(request: Request) -> Response:
-    """The participant's big button: record that they opened the table, then go to the video meeting."""
+    """The participant's big button, a form post: record that they went to their table, then send them on.
+
+    The post answers 303 to the GET of this same address, never to the video service itself: the pages' CSP has
+    ``form-action 'self'``, and browsers apply it to every redirect that follows a form post, so a redirect to
+    another site would be blocked. The GET only reads: a small page that forwards to the table's video meeting
+    (an immediate meta refresh, which needs no script, and a big link should that be blocked), or back to the
+    participant's page when there is no table to go to (not published yet, no video link)."""
     event, participant = await _event(request, None)
-    async with request.app.state.db.write() as session:
-        table = await service.record_opened(session, event.id, participant.id)
-    if table is None or not service.valid_video_url(table.video_url):
-        raise HTTPException(404, "page")
-    await request.app.state.hub.changed(service.host_topic(table.id), service.seating_topic(event.id))
-    return RedirectResponse(table.video_url, status_code=303)
+    if request.method == "POST":
+        async with request.app.state.db.write() as session:
+            table = await service.record_opened(session, event.id, participant.id)
+        if table is None:
+            raise HTTPException(404, "page")
+        await request.app.state.hub.changed(service.host_topic(table.id), service.seating_topic(event.id))
+        return RedirectResponse(f"/e/{event.slug}/table/open", status_code=303)
+    async with request.app.state.db.read() as session:
+        found = await service.video_table(session, event.id, participant.id)
+    if found is None:
+        return RedirectResponse(f"/e/{event.slug}", status_code=303)
+    return templates.TemplateResponse(request, "tables/open.html", {"event": event, "table": found[1]},
+                                      headers={"cache-control": "no-store"})
 
 
 @answers_with_status
 async def choose_topic(request: Request) -> Response:
+    """Save the preferred table topic (refused once the seating is published). The answer also updates the
+    read-only line the page shows in place of the form once the seating is published."""
     event, participant = await _event(request, None)
     topic = clean_text((await request.form()).get("topic"), 120)
     async with request.app.state.db.write() as session:
         await service.set_topic(session, event, await session.get(Participant, participant.id), topic)
     await request.app.state.hub.changed(service.seating_topic(event.id))
-    return status_message(request, gettext("Your preference has been saved."))
+    chosen = escape(topic or gettext("No preference"))
+    return HTMLResponse(render_fragment("layout/_status.html", message=gettext("Your preference has been saved."))
+                        + f'<strong id="topic-chosen" hx-swap-oob="true">{chosen}</strong>')
 
 
 # --- page parts and live topics ------------------------------------------------------------------------
@@ -136,12 +156,7 @@ async def choose_topic(request: Request) -> Response:
 
 async def participant_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
     event, participant = context["event"], context["participant"]
-    db = request.app.state.db
-    async with db.write() as write:
-        seated = await service.published_seat(write, event.id, participant.id)
-        late = None if seated else await service.seat_late_joiner(write, event.id, participant)
-    if late is not None:
-        await _announce(request, event.id, {late.table_id}, {participant.id})
+    db = request.app.state.db  # reads only: late joiners are seated by their join (seat_on_join), not here
     topics = sorted({t.topic for t in await service.tables(session, event.id) if t.topic})
     return {**await fragments.card_context(db, event.id, participant.id), "table_topics": topics,
             "sections": [*context.get("sections", []), "tables/_participant_section.html"]}
@@ -163,6 +178,21 @@ async def host_part(request: Request, session, context: dict) -> dict:  # noqa: 
     return {**extra, "sections": [*context.get("sections", []), "tables/_host_section.html"]}
 
 
+async def seat_on_join(request: Request, session, event, participant):  # noqa: ANN001, ANN201
+    """Someone who joins after the seating was published is seated in their join's own transaction; after the
+    commit, the organiser, the presenter, the host and the table-mates see them arrive."""
+    seat = await service.seat_late_joiner(session, event.id, participant)
+    if seat is None:
+        return None
+    table_id, event_id = seat.table_id, event.id
+
+    async def announce() -> None:
+        await _announce(request, event_id, {table_id}, {participant.id})
+
+    return announce
+
+
+event_routes.when_joined(seat_on_join)
 pages.contribute("participant", participant_part, order=3)
 pages.contribute("organiser", organiser_part, order=3)
 pages.contribute("presenter", presenter_part, order=3)
@@ -196,6 +226,6 @@ routes = [
     Route("/e/{slug}/tables/{table_id}/host", replace_host, methods=["POST"]),
     Route("/e/{slug}/tables/new", save_table, methods=["POST"]),
     Route("/e/{slug}/tables/{table_id}/edit", save_table, methods=["POST"]),
-    Route("/e/{slug}/table/open", open_table),
+    Route("/e/{slug}/table/open", open_table, methods=["GET", "POST"]),
     Route("/e/{slug}/table/topic", choose_topic, methods=["POST"]),
 ]

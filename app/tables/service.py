@@ -145,6 +145,11 @@ async def publish(session: AsyncSession, event: Event) -> SeatingRound:
     if latest is None:
         raise InvalidInput({"round": N_("Make a seating first.")})
     latest.published_at = latest.published_at or utcnow()
+    # Whoever joined while this round was a preview is not in it yet: seated now, as a late joiner would be (the
+    # participant's page only reads, so nobody is seated by opening it).
+    seated = {s.participant_id for s in await seats(session, latest.id)}
+    people = await _people(session, event.id)
+    await _seat_late(session, latest, [p for pid, p in sorted(people.items()) if pid not in seated])
     return latest
 
 
@@ -159,25 +164,37 @@ async def published_seat(session: AsyncSession, event_id: int, participant_id: i
 
 
 async def seat_late_joiner(session: AsyncSession, event_id: int, participant: Participant) -> Seat | None:
-    """Someone who joined after publication gets a seat at once; nobody else moves."""
+    """Someone who joins after publication gets a seat at once (in their join's own transaction); nobody else
+    moves. Returns the new seat, or None: nothing published yet, or already seated."""
     latest = await current_round(session, event_id, published=True)
     if latest is None:
         return None
-    existing = await session.scalar(select(Seat).where(Seat.round_id == latest.id,
-                                                        Seat.participant_id == participant.id))
+    existing = await session.scalar(select(Seat.id).where(Seat.round_id == latest.id,
+                                                           Seat.participant_id == participant.id))
     if existing is not None:
-        return existing
-    rows = await tables(session, event_id)
-    people = await _people(session, event_id)
-    current = await seats(session, latest.id)
-    seating = assign.Seating(tables=_engine_tables(rows), seats={s.participant_id: s.table_id for s in current})
-    everyone = {pid: _engine_person(p) for pid, p in people.items()}
-    table_id = assign.seat_late(seating, everyone, _engine_person(participant),
-                                await _history(session, event_id, latest.number))
-    seat = Seat(round_id=latest.id, participant_id=participant.id, table_id=table_id)
-    session.add(seat)
+        return None
+    new = await _seat_late(session, latest, [participant])
+    return new[0] if new else None
+
+
+async def _seat_late(session: AsyncSession, round_: SeatingRound, newcomers: list[Participant]) -> list[Seat]:
+    """Seat people who have no seat in this round yet, one after the other, each at the cheapest of the smallest
+    tables; nobody else moves."""
+    rows = await tables(session, round_.event_id)
+    if not newcomers or not rows:
+        return []
+    people = await _people(session, round_.event_id)
+    seating = assign.Seating(tables=_engine_tables(rows),
+                             seats={s.participant_id: s.table_id for s in await seats(session, round_.id)})
+    everyone = {pid: _engine_person(p) for pid, p in people.items()} | {p.id: _engine_person(p) for p in newcomers}
+    history = await _history(session, round_.event_id, round_.number)
+    new = []
+    for person in newcomers:
+        table_id = assign.seat_late(seating, everyone, everyone[person.id], history)
+        new.append(Seat(round_id=round_.id, participant_id=person.id, table_id=table_id))
+    session.add_all(new)
     await session.flush()
-    return seat
+    return new
 
 
 async def rebalance(session: AsyncSession, event: Event, present: set[int]) -> list[tuple[int, int, int]]:
@@ -293,8 +310,16 @@ async def save_table(session: AsyncSession, event: Event, form: TableForm, table
     return table, token
 
 
-async def record_opened(session: AsyncSession, event_id: int, participant_id: int) -> LunchTable | None:
+async def video_table(session: AsyncSession, event_id: int, participant_id: int) -> tuple[Seat, LunchTable] | None:
+    """The participant's published seat and table, if that table has a usable video link."""
     found = await published_seat(session, event_id, participant_id)
+    return found if found is not None and valid_video_url(found[1].video_url) else None
+
+
+async def record_opened(session: AsyncSession, event_id: int, participant_id: int) -> LunchTable | None:
+    """The participant pressed "go to your table": remember that they did (for the host's list and for absorbing
+    no-shows). Nothing is recorded when there is no table link to go to."""
+    found = await video_table(session, event_id, participant_id)
     if found is None:
         return None
     seat, table = found
@@ -324,6 +349,11 @@ async def table_of_host(session: AsyncSession, link: RoleLink) -> LunchTable | N
 
 
 async def set_topic(session: AsyncSession, event: Event, participant: Participant, topic: str) -> None:
+    """The participant's preferred table topic. It only counts for the seating, so once one is published it is
+    fixed: changing it then would silently do nothing."""
+    if await current_round(session, event.id, published=True) is not None:
+        raise InvalidInput({"topic": N_("The seating has been published, so your preference can no longer be "
+                                        "changed.")})
     offered = {t.topic for t in await tables(session, event.id) if t.topic}
     if topic and topic not in offered:
         raise InvalidInput({"topic": N_("Choose one of the topics offered.")})

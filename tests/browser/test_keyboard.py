@@ -236,7 +236,7 @@ def test_participant_joins_asks_upvotes_votes_and_finds_their_table_by_keyboard(
     table = one(server, "SELECT t.name FROM seat s JOIN lunch_table t ON t.id = s.table_id WHERE s.participant_id = :p",
                 p=me)
     expect(page.locator("#table-card .table-name")).to_have_text(table)
-    keys.tab_to(f'#table-card a[href="/e/{SLUG}/table/open"]')
+    keys.tab_to(f'#table-card form[action="/e/{SLUG}/table/open"] button')
     keys.tab_to("#table-topic")
     keys.press("ArrowDown")
     keys.tab_to('#part-lunch button[type="submit"]')

@@ -74,12 +74,52 @@ def test_late_joiner_is_seated_without_moving_anyone(settings, people, browser):
     late = browser()
     municipality = query(settings, "SELECT id FROM municipality WHERE name = 'Zwolle'")[0][0]
     late.post("/join", {"code": "G40DEC", "name": "Laat Binnen", "municipality": str(municipality), "join_key": "l" * 32})
-    page = late.get(f"/e/{SLUG}").text
-    assert "/table/open" in page
+    # Seated by the join itself (a write), before any page is opened: the page only reads.
     after = dict(query(settings, "SELECT participant_id, table_id FROM seat"))
+    assert len(after) == len(before) + 1
     assert {p: t for p, t in after.items() if p in before} == before
     sizes = [n for (n,) in query(settings, "SELECT COUNT(*) FROM seat GROUP BY table_id")]
     assert max(sizes) - min(sizes) <= 1
+    page = late.get(f"/e/{SLUG}").text
+    assert f'action="/e/{SLUG}/table/open"' in page
+    assert dict(query(settings, "SELECT participant_id, table_id FROM seat")) == after
+
+
+def test_whoever_joined_during_the_preview_is_seated_by_the_publication(settings, people, browser):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    early = browser()
+    municipality = query(settings, "SELECT id FROM municipality WHERE name = 'Zwolle'")[0][0]
+    early.post("/join", {"code": "G40DEC", "name": "Vroeg Binnen", "municipality": str(municipality),
+                         "join_key": "v" * 32})
+    assert query(settings, "SELECT COUNT(*) FROM seat") == [(24,)]  # the preview was made before they came
+    before = dict(query(settings, "SELECT participant_id, table_id FROM seat"))
+    seating(people, "publish")
+    after = dict(query(settings, "SELECT participant_id, table_id FROM seat"))
+    assert len(after) == 25 and {p: t for p, t in after.items() if p in before} == before
+    sizes = [n for (n,) in query(settings, "SELECT COUNT(*) FROM seat GROUP BY table_id")]
+    assert max(sizes) - min(sizes) <= 1
+    assert f'action="/e/{SLUG}/table/open"' in early.get(f"/e/{SLUG}").text
+
+
+def test_someone_added_after_publication_is_seated_when_added_and_their_link_only_reads(settings, people, browser):  # noqa: ANN001
+    from tests.web.test_organiser import link_of
+
+    seating(people, "preview", seed="1")
+    seating(people, "publish")
+    organiser = people[ORGANISER]
+    response = organiser.post(f"/e/{SLUG}/organiser/participants/new", {"name": "Later Toegevoegd",
+                                                                        "municipality": "other", "organisation": "VNG"})
+    assert response.status_code in (200, 303)
+    count = "SELECT COUNT(*) FROM seat s JOIN participant p ON p.id = s.participant_id WHERE p.name = 'Later Toegevoegd'"
+    assert query(settings, count) == [(1,)]  # seated by the organiser's write
+    link = link_of(organiser.get(f"/e/{SLUG}/organiser/links").text, "Later Toegevoegd")
+    seats = "SELECT * FROM seat ORDER BY id"
+    before = query(settings, seats)
+    newcomer = browser()
+    assert sign_in(newcomer, link) == f"/e/{SLUG}"
+    assert sign_in(browser(), link) == f"/e/{SLUG}"  # again, on another device
+    assert f'action="/e/{SLUG}/table/open"' in newcomer.get(f"/e/{SLUG}").text
+    assert query(settings, seats) == before  # the link and the page wrote no seat
 
 
 def test_organiser_moves_and_locks_and_a_new_preview_keeps_the_lock(settings, people):  # noqa: ANN001
@@ -113,12 +153,46 @@ def test_replacing_a_host_revokes_the_old_link(settings, people, demo, browser):
 
 
 def test_table_link_is_recorded_for_the_host(settings, people):  # noqa: ANN001
+    opened = "SELECT COUNT(*) FROM seat WHERE opened_at IS NOT NULL"
     seating(people, "preview", seed="1")
-    assert people[ERIK].get(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 404  # not published
+    assert people[ERIK].post(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 404  # not published
+    get = people[ERIK].get(f"/e/{SLUG}/table/open", follow_redirects=False)
+    assert get.status_code == 303 and get.headers["location"] == f"/e/{SLUG}"  # nowhere to go yet: back to the page
     seating(people, "publish")
-    response = people[ERIK].get(f"/e/{SLUG}/table/open", follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith("https://")
-    assert query(settings, "SELECT COUNT(*) FROM seat WHERE opened_at IS NOT NULL") == [(1,)]
+    card = people[ERIK].get(f"/e/{SLUG}").text.split('id="table-card"')[1]
+    # The big button is a plain form post (no hx-post: htmx must not try to follow it to another site).
+    form = card.split("<form", 1)[1].split("</form>", 1)[0]
+    assert f'method="post" action="/e/{SLUG}/table/open"' in form and "hx-" not in form
+    assert '<button type="submit" class="button big">' in form
+    # Opening the address (an old bookmark, a link preview) only reads.
+    page = people[ERIK].get(f"/e/{SLUG}/table/open", follow_redirects=False)
+    assert page.status_code == 200 and query(settings, opened) == [(0,)]
+    # The button's post records it, then sends the browser to the same address, which forwards to the video
+    # meeting (a redirect straight to the video service would be blocked by the CSP's form-action 'self').
+    response = people[ERIK].post(f"/e/{SLUG}/table/open", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"/e/{SLUG}/table/open"
+    assert query(settings, opened) == [(1,)]
+    video = query(settings, "SELECT t.video_url FROM seat s JOIN lunch_table t ON t.id = s.table_id "
+                            "JOIN participant p ON p.id = s.participant_id WHERE p.name = 'Erik van Dijk'")[0][0]
+    assert video.startswith("https://")
+    page = people[ERIK].get(response.headers["location"])
+    assert page.status_code == 200
+    assert f'<meta http-equiv="refresh" content="0; url={video}">' in page.text
+    assert f'href="{video}"' in page.text  # the same, as a link, should the refresh not happen
+    # Again: still one opened seat, the first moment kept.
+    first = query(settings, "SELECT opened_at FROM seat WHERE opened_at IS NOT NULL")
+    assert people[ERIK].post(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 303
+    assert query(settings, "SELECT opened_at FROM seat WHERE opened_at IS NOT NULL") == first
+
+
+def test_only_a_seated_participant_opens_a_table(settings, people, browser):  # noqa: ANN001
+    seating(people, "preview", seed="1")
+    seating(people, "publish")
+    for who in (HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm", ORGANISER):
+        assert people[who].post(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 403
+        assert people[who].get(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 403
+    assert browser().post(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 403
+    assert query(settings, "SELECT COUNT(*) FROM seat WHERE opened_at IS NOT NULL") == [(0,)]
 
 
 def test_topic_preference(settings, people):  # noqa: ANN001
