@@ -25,7 +25,14 @@ async def online_context(db: Database, hub: Hub, event_id: int) -> dict:
 
 def register(hub: Hub, db: Database) -> None:
     async def programme(key: str) -> str:
-        return render_fragment("events/_programme.html", oob=True, **await programme_context(db, int(key)))
+        # The run of show rides along: every change of the programme or the phase (a moderator's, the organiser's,
+        # an edit of the parts) reaches each organiser's and moderator's copy at once. Pages without it (the
+        # participants', the hosts') ignore it: an out-of-band fragment whose id is not on the page is dropped.
+        context = await programme_context(db, int(key))
+        if context["event"] is None:
+            return render_fragment("events/_programme.html", oob=True, **context)
+        return (render_fragment("events/_programme.html", oob=True, **context)
+                + render_fragment("events/_phase_control.html", oob=True, **context))
 
     async def presenter(key: str) -> str:
         return render_fragment("presenter/_stage.html", oob=True, **await programme_context(db, int(key)))

@@ -126,16 +126,53 @@ def phase_of(event: Event) -> Phase:
 PHASE_ACTIONS = ("next", "previous", "goto", "reset")
 
 
-async def change_phase(session: AsyncSession, event: Event, action: str, part_id: int | None = None) -> Phase:
-    """Move the block: next/previous part, straight to one part, or back to before the start."""
+def phase_mark(phase: Phase) -> str:
+    """Where a phase button expects the block to be when it is clicked: the current part's id, or "before" /
+    "after". The run of show carries it with its buttons, so a click on a panel that fell behind is caught."""
+    return str(phase.current.id) if phase.current is not None else phase.status
+
+
+class StalePhase(InvalidInput):
+    """A relative move ("next", "previous") made from a run of show that no longer shows where the block is:
+    another moderator or the organiser moved it first. Refused, as a stale question action is, so that one
+    click never moves everyone twice. ``params`` fill in the (untranslated) message."""
+
+    def __init__(self, message: str, params: dict[str, str]) -> None:
+        super().__init__({"expected": message})
+        self.params = params
+
+
+def _refuse_stale(phase: Phase) -> None:
+    try_again = {
+        "live": N_("The block has already moved on to %(part)s; check the run of show and try again."),
+        "before": N_("The block is back before the start; check the run of show and try again."),
+        "after": N_("The block has already ended; check the run of show and try again."),
+    }
+    params = {"part": phase.current.title} if phase.current is not None else {}
+    raise StalePhase(try_again[phase.status], params)
+
+
+async def change_phase(session: AsyncSession, event: Event, action: str, part_id: int | None = None,
+                       expected: str | None = None) -> Phase:
+    """Move the block: next/previous part, straight to one part, or back to before the start.
+
+    "next" and "previous" are relative, so with ``expected`` (what the clicked button showed, see phase_mark)
+    they are refused when the block is no longer there. A caller without it (a script) is taken at its word.
+    "goto" and "reset" name where to go: doing one twice is doing it once (the debate clock does not restart)."""
     parts = list(event.parts)
     positions = [p.id for p in parts]
     phase = phase_of(event)
+    if action in ("next", "previous") and expected is not None and expected != phase_mark(phase):
+        _refuse_stale(phase)
     if action == "goto":
         if part_id not in positions:
             raise InvalidInput({"part": N_("That part is not in this event's programme.")})
+        if phase.current is not None and phase.current.id == part_id:
+            return phase
         event.status, event.current_part_id = "live", part_id
     elif action == "reset":
+        if phase.status == "before":
+            return phase
         event.status, event.current_part_id = "before", None
     elif action == "next":
         if phase.status == "before":

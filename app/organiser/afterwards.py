@@ -17,7 +17,7 @@ from starlette.routing import Route
 from app.db import Database, utcnow
 from app.events.models import Event, Participant, RoleLink
 from app.events.service import InvalidInput, event_by_id
-from app.i18n import N_, gettext
+from app.i18n import N_, ngettext
 from app.organiser.models import ImportBatch
 from app.organiser.routes import _event
 from app.polls import charts
@@ -151,7 +151,8 @@ async def purge(request: Request) -> Response:
     for link_id in removed.pop("link_ids"):
         await hub.kick(f"link:{link_id}")
     await hub.changed(f"online:{event.id}", f"moderation:{event.id}", f"questions:{event.id}", f"seating:{event.id}")
-    return status_message(request, gettext("Personal data removed: %(num)s participants.", num=removed["participants"]))
+    return status_message(request, ngettext("Personal data removed: %(num)s participant.",
+                                            "Personal data removed: %(num)s participants.", removed["participants"]))
 
 
 async def purge_due(db: Database, days: int = RETENTION_DAYS, slug: str | None = None) -> list[tuple[str, dict]]:

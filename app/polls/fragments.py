@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.db import Database
 from app.events.models import Event
 from app.live.hub import Hub
 from app.polls import charts, service
+from app.polls.models import Ballot
+from app.polls.words import display_forms
 from app.templating import render_fragment
+
+
+async def _with_display_forms(session: AsyncSession, tally: service.Tally) -> service.Tally:
+    """The cloud's words as people typed them ('efficiënt'), not as the keys they are counted by ('efficient')."""
+    if tally.question.kind == "words" and (tally.words or tally.hidden_words):
+        typed = await session.execute(select(Ballot.normalised, Ballot.text).where(
+            Ballot.question_id == tally.question.id, Ballot.normalised != ""))
+        forms = display_forms(typed.all())
+        tally.words = [(forms.get(word, word), n) for word, n in tally.words]
+        tally.hidden_words = [(forms.get(word, word), n) for word, n in tally.hidden_words]
+    return tally
 
 
 async def poll_context(db: Database, event_id: int, presenter: bool = False, moderator: bool = False) -> dict:
@@ -18,11 +34,15 @@ async def poll_context(db: Database, event_id: int, presenter: bool = False, mod
         results = []
         # The current question first; once nothing is open, every closed question (the "totaalbeeld").
         shown = [current] if current and current.status == "open" else [q for q in questions if q.status == "closed"]
+        # The presenter's screen: one question fills it, or each closed one is a cell of the overall picture.
+        variant = ("stage" if current and current.status == "open" else "cell") if presenter else None
         for question in shown:
             visible = service.results_visible(question, presenter or moderator)
             tally = await service.tally(session, question, for_moderator=moderator) if visible else None
+            if tally is not None:
+                tally = await _with_display_forms(session, tally)
             results.append({"question": question, "tally": tally,
-                            "figure": charts.figure(tally) if tally else None})
+                            "figure": charts.figure(tally, variant) if tally else None})
         return {"event": event, "poll_questions": questions, "current_poll": current, "results": results,
                 "summary": bool(current) and current.status != "open"}
 
@@ -35,8 +55,8 @@ async def ballot_context(db: Database, event_id: int, participant_id: int) -> di
 async def control_context(db: Database, event_id: int) -> dict:
     async with db.read() as session:
         questions = await service.questions(session, event_id)
-        tallies = {q.id: await service.tally(session, q, for_moderator=True) for q in questions
-                   if q.status != "draft"}
+        tallies = {q.id: await _with_display_forms(session, await service.tally(session, q, for_moderator=True))
+                   for q in questions if q.status != "draft"}
         return {"event": await session.get(Event, event_id), "poll_questions": questions, "tallies": tallies}
 
 
@@ -48,7 +68,7 @@ def register(hub: Hub, db: Database) -> None:
         return render_fragment("polls/_results.html", oob=True, **await poll_context(db, int(key)))
 
     async def presenter(key: str) -> str:
-        return render_fragment("polls/_results.html", oob=True, presenter=True,
+        return render_fragment("polls/_presenter_results.html", oob=True, presenter=True,
                                **await poll_context(db, int(key), presenter=True))
 
     async def control(key: str) -> str:

@@ -7,7 +7,7 @@ import io
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from app import pages, throttle
@@ -15,6 +15,7 @@ from app.events import access
 from app.events.service import InvalidInput
 from app.i18n import gettext
 from app.polls import fragments, service
+from app.templating import render_fragment
 from app.web import answers_with_status, form_int, spreadsheet_safe, status_message
 
 VOTE_LIMIT_FIELDS = 20
@@ -45,8 +46,11 @@ async def vote(request: Request) -> Response:
         value=str(data.get("value", "")),
         text=str(data.get("text", "")),
     )
-    async with request.app.state.db.write() as session:
-        await service.vote(session, event.id, participant_id, form_int(request.path_params["question_id"]), form)
+    try:
+        async with request.app.state.db.write() as session:
+            await service.vote(session, event.id, participant_id, form_int(request.path_params["question_id"]), form)
+    except InvalidInput as invalid:
+        return await _refused_vote(request, event.id, participant_id, gettext(next(iter(invalid.errors.values()))))
     await request.app.state.hub.changed(
         service.results_topic(event.id),
         service.presenter_topic(event.id),
@@ -54,6 +58,18 @@ async def vote(request: Request) -> Response:
         service.ballot_topic(event.id, participant_id),
     )
     return status_message(request, gettext("Your vote has been saved. You can change it while the question is open."))
+
+
+async def _refused_vote(request: Request, event_id: int, participant_id: int, reason: str) -> Response:
+    """A refused vote changes nothing, so the form must not keep showing it (three ticks where two are allowed):
+    the status region says why, and the question comes back (out of band) with the ballot that counts, the stored
+    one, ticked, and the reason next to it."""
+    db = request.app.state.db
+    context = {**await fragments.poll_context(db, event_id), **await fragments.ballot_context(db, event_id, participant_id)}
+    body = render_fragment("layout/_status.html", message=gettext("Your vote was not saved: %(reason)s", reason=reason),
+                           error=True)
+    body += render_fragment("polls/_question.html", oob=True, refused=reason, **context)
+    return HTMLResponse(body, status_code=422)
 
 
 @answers_with_status
@@ -149,7 +165,7 @@ async def presenter_part(request: Request, session, context: dict) -> dict:  # n
         **await fragments.poll_context(request.app.state.db, context["event"].id, presenter=True),
         "presenter": True,
         "uses_charts": True,
-        "sections": [*context.get("sections", []), "polls/_results.html"],
+        "sections": [*context.get("sections", []), "polls/_presenter_results.html"],
     }
 
 

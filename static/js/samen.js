@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  // htmx's "settle" step copies class, style, width and height from each element an innerHTML/outerHTML swap
+  // replaces onto its replacement with setAttribute, and puts the new values back a moment later. The CSP
+  // (style-src 'self', no inline styles) refuses such a style attribute: a console error after a question was
+  // sent whenever the old control carried one (a text box the person resized, anything styled through the CSSOM).
+  // Samen has no settle transitions, so there is no settle step at all.
+  if (window.htmx && window.htmx.config) window.htmx.config.defaultSettleDelay = 0;
+
   function setLiveState(state) {
     var live = document.getElementById("live");
     var status = document.getElementById("live-status");
@@ -110,10 +117,13 @@
     var selector = button.dataset.pause;
     if (!paused && held[selector]) {
       var target = document.querySelector(selector);
-      if (target) target.outerHTML = held[selector];
+      var html = held[selector];
       delete held[selector];
-      if (window.htmx) window.htmx.process(document.querySelector(selector));
-      refreshLists();
+      // A morph, as the live update itself would have been: what the person opened (a results table) stays open.
+      if (target && window.htmx) {
+        window.htmx.swap({ sourceElement: button, target: target, swap: "outerMorph", text: html, transition: false })
+          .then(refreshLists);
+      }
     }
   });
   document.addEventListener("htmx:before:swap", function (event) {
@@ -138,6 +148,170 @@
 
   document.addEventListener("htmx:after:swap", refreshLists);
   document.addEventListener("htmx:ws:after:message:incoming", refreshLists);
+
+  // --- Open disclosures stay open through live updates ----------------------------------------------------
+  // A morph keeps a <details> and its open attribute (the htmx-config's morphIgnore has "open"), but a fragment
+  // that is replaced (outerHTML) comes back closed. Note which ones were open in each swap's targets and open them
+  // again afterwards. A <details> is found again by its id, or else by the id of its nearest ancestor with one
+  // (or of that ancestor's child with one, such as a result's heading) and its position there.
+  var reopen = [];
+  function detailsKey(details) {
+    if (details.id) return { id: details.id };
+    for (var scope = details.parentElement; scope && scope !== document.body; scope = scope.parentElement) {
+      var anchor = scope.id ? scope : scope.querySelector(":scope > [id]");
+      if (anchor) {
+        return { id: anchor.id, own: anchor === scope,
+                 index: Array.prototype.indexOf.call(scope.querySelectorAll("details"), details) };
+      }
+    }
+    return null;
+  }
+  function detailsByKey(key) {
+    var anchor = document.getElementById(key.id);
+    if (!anchor || key.index === undefined) return anchor;
+    var scope = key.own ? anchor : anchor.parentElement;
+    return scope ? scope.querySelectorAll("details")[key.index] : null;
+  }
+  document.addEventListener("htmx:before:swap", function (event) {
+    var tasks = event.detail && event.detail.tasks;
+    if (!tasks) return;
+    tasks.forEach(function (task) {
+      var target = task.target;
+      if (!target || !target.querySelectorAll) return;
+      var open = Array.prototype.slice.call(target.querySelectorAll("details[open]"));
+      if (target.matches("details[open]")) open.push(target);
+      open.forEach(function (details) {
+        var key = detailsKey(details);
+        if (key) reopen.push(key);
+      });
+    });
+  });
+  function reopenDetails() {
+    var keys = reopen;
+    reopen = [];
+    keys.forEach(function (key) {
+      var details = detailsByKey(key);
+      if (details && details.tagName === "DETAILS" && !details.open) details.open = true;
+    });
+  }
+
+  // --- The current part first (participant page) -------------------------------------------------------------
+  // The stylesheet puts the current part's section right under the "now" header (the live #programme says which
+  // part is on). When the block moves on, the new part's section unfolds, the others fold (not one the person is
+  // typing in), the programme folds away during a part (it is open before the start and after the end), and a
+  // screen reader hears what is on now.
+  var shownPhase = null;
+  function followPhase() {
+    var programme = document.getElementById("programme");
+    if (!programme) return;
+    var phase = programme.dataset.phase;
+    var live = programme.dataset.status === "live";
+    if (shownPhase === null || phase === shownPhase) {
+      shownPhase = phase;  // the first render: the server folded everything for this phase already
+      return;
+    }
+    shownPhase = phase;
+    var active = document.activeElement;
+    var more = document.getElementById("programme-more");
+    if (more && !(more.contains(active) && more.open)) more.open = !live;
+    document.querySelectorAll("details.part-fold").forEach(function (fold) {
+      var section = fold.closest("[data-kind]");
+      var open = !live || (section !== null && section.dataset.kind === phase);
+      if (open || !fold.contains(active)) fold.open = open;
+    });
+    // A confirmation about an invitation belongs to the part it came in; it would only push the new part down.
+    var answered = document.getElementById("invitation-status");
+    if (answered) answered.textContent = "";
+    var announcement = document.getElementById("phase-announcement");
+    var title = document.getElementById("programme-now");
+    if (announcement && title) {
+      var eyebrow = live ? programme.querySelector(".eyebrow") : null;
+      announcement.textContent = ((eyebrow ? eyebrow.textContent + " " : "") + title.textContent).replace(/\s+/g, " ").trim();
+    }
+  }
+
+  // --- An invitation to react live (participant page) -------------------------------------------------------
+  // It may arrive while the person reads far down the page, or is in another tab: the banner sits over the top of
+  // the screen (stylesheet) and announces itself (role="alert"); here focus moves to its first button, the tab's
+  // title gets a mark, and a short chime plays. Answered (or withdrawn), the title is restored and focus goes back
+  // to where it was, as when a dialog closes. Also for an invitation that is already there when the page opens.
+  var baseTitle = document.title;
+  var invitationShown = null;
+  var focusBeforeInvitation = null;
+  var invitationFocusedAt = 0;
+  var audio = null;
+  function chime() {
+    var activation = navigator.userActivation;
+    if (!activation || !activation.hasBeenActive) return;  // browsers allow sound only once the page was touched
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (Context) {
+      try {
+        audio = audio || new Context();
+        if (audio.state === "suspended") audio.resume().catch(function () {});
+        var start = audio.currentTime + 0.05;
+        [659.25, 880].forEach(function (frequency, i) {
+          var at = start + i * 0.18;
+          var tone = audio.createOscillator();
+          var gain = audio.createGain();
+          tone.frequency.value = frequency;
+          gain.gain.setValueAtTime(0.0001, at);
+          gain.gain.exponentialRampToValueAtTime(0.15, at + 0.02);
+          gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.4);
+          tone.connect(gain).connect(audio.destination);
+          tone.start(at);
+          tone.stop(at + 0.45);
+        });
+      } catch (e) { /* no sound: the banner, the focus and the title still tell */ }
+    }
+    if (navigator.vibrate) navigator.vibrate([150, 100, 150]);
+  }
+  function followInvitation() {
+    var box = document.querySelector("#invitation [data-invitation]");
+    var pending = box && box.dataset.status === "pending" ? box : null;
+    if (pending) {
+      var marked = pending.dataset.title + " – " + baseTitle;
+      if (document.title !== marked) document.title = marked;
+      if (invitationShown === pending.dataset.invitation) return;
+      invitationShown = pending.dataset.invitation;
+      var active = document.activeElement;
+      focusBeforeInvitation = active && active !== document.body && !pending.contains(active) ? active : null;
+      var first = pending.querySelector("button");
+      if (first) {
+        first.focus({ preventScroll: true });
+        invitationFocusedAt = Date.now();
+      }
+      chime();
+      return;
+    }
+    if (document.title !== baseTitle) document.title = baseTitle;
+    if (invitationShown === null) return;
+    invitationShown = null;
+    var back = focusBeforeInvitation;
+    focusBeforeInvitation = null;
+    var now = document.activeElement;
+    if (now && now !== document.body && !(box && box.contains(now))) return;  // the person has moved on already
+    var main = document.getElementById("main");
+    if (back && document.contains(back)) back.focus({ preventScroll: true });
+    else if (main) main.focus({ preventScroll: true });
+  }
+  // Someone typing a question when the invitation takes the focus must not answer it with their next space or
+  // Enter: keys on its buttons count only after a moment.
+  ["keydown", "keyup"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (Date.now() - invitationFocusedAt > 1000) return;
+      if ((event.key === " " || event.key === "Enter") && event.target.closest && event.target.closest("#invitation")) {
+        event.preventDefault();
+      }
+    }, true);
+  });
+
+  function afterUpdate() {
+    reopenDetails();
+    followPhase();
+    followInvitation();
+  }
+  // Before keepFocus below: an answered invitation gives focus back itself.
+  document.addEventListener("htmx:after:swap", afterUpdate);
 
   // --- Keyboard focus through swaps and live updates ------------------------------------------------------
   // htmx replaces elements: a form by its answer, a question whose buttons change, a list item merged away.
@@ -212,5 +386,6 @@
     if (summary) summary.focus();
     refreshLists();
     tickTimer();
+    afterUpdate();
   });
 })();

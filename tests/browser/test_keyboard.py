@@ -232,17 +232,12 @@ def test_participant_joins_asks_upvotes_votes_and_finds_their_table_by_keyboard(
                q=poll_id, p=me) == 2
 
     # Find the table: the card names it; the big button to the video meeting is reachable (not followed: it
-    # leaves for the video service); the table-topic preference is chosen with the arrow keys and saved.
+    # leaves for the video service); the table-topic preference, locked once the seating is published, is shown.
     table = one(server, "SELECT t.name FROM seat s JOIN lunch_table t ON t.id = s.table_id WHERE s.participant_id = :p",
                 p=me)
     expect(page.locator("#table-card .table-name")).to_have_text(table)
     keys.tab_to(f'#table-card form[action="/e/{SLUG}/table/open"] button')
-    keys.tab_to("#table-topic")
-    keys.press("ArrowDown")
-    keys.tab_to('#part-lunch button[type="submit"]')
-    keys.press("Enter")
-    wait_status(page, "#table-status", "Uw voorkeur is opgeslagen.")
-    assert one(server, "SELECT topic FROM participant WHERE id = :p", p=me) != ""
+    expect(page.locator("#topic-chosen")).to_be_visible()
 
     stops = keys.walk("the participant page")
     print(f"\nkeyboard (participant): {keys.presses} key presses, every one with visible focus; "

@@ -116,7 +116,8 @@ def test_question_flow_across_participants_moderator_and_presenter(new_page, ser
     expect(public_item(erik, text).locator(".vote-count")).to_have_text("1")
     expect(public_item(erik, text).locator("button.upvote")).to_have_attribute("aria-pressed", "false")
     expect(item).to_have_attribute("data-votes", "1")
-    expect(item).to_contain_text("1 stemmen")
+    expect(item).to_contain_text("1 stem")  # the singular (ngettext), not "1 stemmen"
+    expect(item).not_to_contain_text("1 stemmen")
 
     # On air: the presenter screen and both participants show it; Erik's own list says "in de uitzending".
     moderate(console, text, "on_air")

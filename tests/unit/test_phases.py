@@ -46,3 +46,63 @@ def test_goto_a_part(settings, part, expected):  # noqa: ANN001
 
 def test_reset_and_unknown_actions(settings):  # noqa: ANN001
     assert run(walk(settings, [("next", None), ("reset", None), ("explode", None)])) == ["debate", "before", "refused"]
+
+
+async def moves(settings, steps):  # noqa: ANN001, ANN201
+    """Run (action, part, expected) steps; returns (phase mark or "stale"/"refused", phase_changed_at) per step."""
+    from app.demo import create_demo
+
+    db = Database(settings.database_url)
+    await create_demo(db, SECRET)
+    seen = []
+    try:
+        for action, part, expected in steps:
+            async with db.write() as session:
+                event = await service.event_by_slug(session, "netwerkdag-4-december")
+                try:
+                    phase = await service.change_phase(session, event, action, part, expected)
+                    seen.append((service.phase_mark(phase), event.phase_changed_at))
+                except service.StalePhase:
+                    seen.append(("stale", None))
+                except service.InvalidInput:
+                    seen.append(("refused", None))
+    finally:
+        await db.dispose()
+    return seen
+
+
+def test_relative_moves_check_where_the_block_is_expected(settings):  # noqa: ANN001
+    seen = run(moves(settings, [("next", None, "before"), ("next", None, "before"), ("previous", None, "before"),
+                                ("next", None, "1"), ("previous", None, "2"), ("previous", None, "1")]))
+    assert [mark for mark, _ in seen] == ["1", "stale", "stale", "2", "1", "before"]
+
+
+def test_the_stale_message_names_where_the_block_is_now(settings):  # noqa: ANN001
+    async def go() -> list[tuple[str, dict]]:
+        from app.demo import create_demo
+
+        db = Database(settings.database_url)
+        await create_demo(db, SECRET)
+        found = []
+        try:
+            for action, expected in (("next", "before"), ("next", "before")):
+                async with db.write() as session:
+                    event = await service.event_by_slug(session, "netwerkdag-4-december")
+                    try:
+                        await service.change_phase(session, event, action, None, expected)
+                    except service.StalePhase as stale:
+                        found.append((stale.errors["expected"], stale.params))
+        finally:
+            await db.dispose()
+        return found
+
+    [(message, params)] = run(go())
+    assert message.startswith("The block has already moved on to %(part)s") and params == {"part": "Het G40Gesprek"}
+
+
+def test_goto_and_reset_twice_change_nothing_the_second_time(settings):  # noqa: ANN001
+    seen = run(moves(settings, [("goto", 3, None), ("goto", 3, "before"), ("reset", None, None),
+                                ("reset", None, "3")]))
+    assert [mark for mark, _ in seen] == ["3", "3", "before", "before"]
+    assert seen[0][1] == seen[1][1]  # the part's clock did not restart
+    assert seen[2][1] == seen[3][1]

@@ -201,6 +201,28 @@ def test_topic_preference(settings, people):  # noqa: ANN001
     assert people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Iets anders"}).status_code == 422
 
 
+def test_topic_preference_is_locked_once_the_seating_is_published(settings, people):  # noqa: ANN001
+    page = people[ERIK].get(f"/e/{SLUG}").text
+    assert 'id="table-topic"' in page  # before publication: a form
+    chosen = people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Eén overheid"})
+    assert chosen.status_code == 200
+    assert 'id="topic-chosen" hx-swap-oob="true">Eén overheid<' in chosen.text  # the read-only line follows
+
+    seating(people, "preview", seed="1")
+    assert people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": ""}).status_code == 200  # a preview: still open
+    people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Eén overheid"})
+    seating(people, "publish")
+
+    late = people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Stad en regio"})
+    assert late.status_code == 422
+    assert "De tafelindeling is gepubliceerd" in text_of(late.text)
+    assert query(settings, "SELECT topic FROM participant WHERE name = 'Erik van Dijk'") == [("Eén overheid",)]
+    page = people[ERIK].get(f"/e/{SLUG}").text
+    assert 'id="table-topic"' not in page  # read-only: the choice, no form
+    assert "Eén overheid" in text_of(page.split('class="topic-locked"')[1])
+    assert 'data-seated' in page
+
+
 @pytest.mark.parametrize("who", [ERIK, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm", None])
 def test_only_the_organiser_seats_people(settings, people, browser, who):  # noqa: ANN001
     actor = people[who] if who else browser()
