@@ -181,6 +181,8 @@ def play(run: Run, server: Server) -> None:
     me_id = server.ids(f"SELECT id FROM participant WHERE name = '{PARTICIPANTS[0][0]}'")[0][0]
     run.post(moderator, f"/e/{SLUG}/moderator/invite", {"participant": str(me_id), "question": str(questions[0])})
     run.shoot("1-debate-invitation", ["participant", "moderator"])
+    invitation = server.ids(f"SELECT id FROM invitation WHERE participant_id = {me_id}")[0][0]
+    run.post(me, f"/e/{SLUG}/invitations/{invitation}", {"ready": "1"})
 
     run.phase("next")  # the poll
     polls = server.ids("SELECT id, kind FROM poll_question ORDER BY position")

@@ -64,9 +64,8 @@ def go_to_poll_phase(new_page, server, **kw) -> None:  # noqa: ANN001
 
 
 def for_question(action: str, prompt: str) -> re.Pattern:
-    """A per-question button's accessible name: "<action>: <prompt>" (the prompt is in a visually hidden span;
-    Chromium puts a space before the colon, as the span is positioned out of the flow)."""
-    return re.compile(rf"^{re.escape(action)}\s*:\s*{re.escape(prompt)}$")
+    """A per-question button's accessible name: "<action> – <prompt>" (the prompt is in a visually hidden span)."""
+    return re.compile(rf"^{re.escape(action)}\s*–\s*{re.escape(prompt)}$")
 
 
 def open_question(console, prompt: str) -> None:  # noqa: ANN001

@@ -78,9 +78,9 @@ def guest_counts(organiser) -> dict[str, int]:  # noqa: ANN001
 
 
 def guests_of(organiser, table: str) -> list[str]:  # noqa: ANN001
-    """The names at one table in the organiser panel (from each move button's visually hidden ": <name>")."""
+    """The names at one table in the organiser panel (from each move button's visually hidden " – <name>")."""
     buttons = group(organiser, table).locator("> ul form.inline-form button[type=submit]")
-    return [text.split(":", 1)[1].strip() for text in buttons.all_text_contents()]
+    return [text.split("–", 1)[1].strip() for text in buttons.all_text_contents()]
 
 
 def move_by_hand(organiser, name: str, from_table: str, to_table: str) -> None:  # noqa: ANN001
@@ -88,7 +88,7 @@ def move_by_hand(organiser, name: str, from_table: str, to_table: str) -> None: 
     if details.get_attribute("open") is None:
         details.locator("> summary").click()
     form = details.locator("> ul > li > form").filter(
-        has=organiser.locator("button", has_text=re.compile(f": {re.escape(name)}$")))
+        has=organiser.locator("button", has_text=re.compile(f"– {re.escape(name)}$")))
     expect(form).to_have_count(1)
     form.locator('select[name="table"]').select_option(label=to_table)
     form.locator("button[type=submit]").click()

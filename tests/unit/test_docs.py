@@ -32,3 +32,11 @@ def test_the_two_readme_commands_are_the_ones_ci_runs():
     assert test_command in README
     assert test_command.replace('pip install -e', 'pip install -q -e') in ci
     assert "pip install -e . && samen demo" in README
+
+
+def test_every_picture_the_readme_shows_exists_and_is_a_png():
+    pictures = re.findall(r"\]\((docs/[^)]+\.png)\)", README)
+    assert len(pictures) >= 3, "the README shows the product: at least three screenshots"
+    for picture in pictures:
+        data = (ROOT / picture).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", picture
