@@ -28,9 +28,10 @@ PINNED_NOW = datetime(2026, 12, 4, 10, 30)
 ORIGIN = "http://testserver"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def pinned_clock(request: pytest.FixtureRequest) -> Iterator[datetime]:
-    """Pin the clock (it keeps ticking from PINNED_NOW). Not for tests that drive a server in another process:
+    """Pin the clock (it keeps ticking from PINNED_NOW) for a whole module, so module-scoped fixtures that seed a
+    database (the role matrix) see the pinned day too. Not for tests that drive a server in another process:
     that process reads the wall clock, so their events are held on the wall clock's day."""
     if any(part in str(request.path) for part in ("/tests/browser/", "/tests/multiprocess/", "/tests/bench/")):
         yield clock.now()
