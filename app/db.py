@@ -68,7 +68,7 @@ def _sqlite_pragmas(engine: AsyncEngine, busy_milliseconds: int) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
-    def on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not the driver, emit BEGIN (pysqlite/aiosqlite recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -79,7 +79,7 @@ def _sqlite_pragmas(engine: AsyncEngine, busy_milliseconds: int) -> None:
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
-    def on_begin(conn):  # noqa: ANN001
+    def on_begin(conn):
         if conn.get_execution_options().get("samen_write"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:

@@ -57,7 +57,7 @@ async def healthz(request: Request) -> Response:
         async with request.app.state.db.read() as session:
             await session.execute(text("SELECT 1"))
         database = "ok"
-    except Exception:  # the load balancer only needs to know that it failed
+    except Exception:  # noqa: BLE001 - the load balancer only needs to know that it failed
         database = "unreachable"
     status = 200 if database == "ok" else 503
     return JSONResponse({"status": "ok" if status == 200 else "degraded", "database": database,

@@ -104,7 +104,7 @@ def _cookie(scope: Scope, name: str) -> str | None:
             jar = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed Cookie header is treated as no cookie
+            except Exception:  # noqa: BLE001 - a malformed Cookie header is treated as no cookie
                 return None
             if name in jar:
                 return jar[name].value

@@ -45,7 +45,7 @@ class Cursor:
         self._cursor.close()
 
     @property
-    def description(self) -> Any:  # noqa: ANN401
+    def description(self) -> Any:
         return self._cursor.description
 
     @property
@@ -95,7 +95,7 @@ class Cursor:
         self._cursor.executemany(sql, parameters)
         return self
 
-    async def fetchone(self) -> Any:  # noqa: ANN401
+    async def fetchone(self) -> Any:
         return self._cursor.fetchone()
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:

@@ -66,7 +66,7 @@ async def sign_in_all(clients: list[httpx2.AsyncClient], paths: list[str], concu
     return list(await asyncio.gather(*(one(c, p) for c, p in zip(clients, paths, strict=True))))
 
 
-def ws_connect(port: int, view: str, slug: str, cookie: str, open_timeout: float = 10.0):  # noqa: ANN201
+def ws_connect(port: int, view: str, slug: str, cookie: str, open_timeout: float = 10.0):
     """A page's live socket, as hx-ws opens it (same origin, the page's cookie, no compression)."""
     return connect(f"ws://{HOST}:{port}/ws/{view}/{slug}", origin=f"http://{HOST}:{port}", compression=None,
                    additional_headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}, open_timeout=open_timeout,
@@ -132,8 +132,8 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return _percentiles(values)
 
 
-def run_with_server(config, make_run, prefix: str, headline: str, log, *,  # noqa: ANN001
-                    database_url: str | None = None, broker_url: str | None = None):  # noqa: ANN201
+def run_with_server(config, make_run, prefix: str, headline: str, log, *,
+                    database_url: str | None = None, broker_url: str | None = None):
     """The frame of a bench run: its own temp dir, seed, start a server, drive ``make_run(config, server, url,
     log)`` (its ``drive`` and ``result``), collect the server's errors; the server is always stopped.
     Without ``database_url`` a fresh SQLite file; with it, that (empty) database and ``broker_url``."""

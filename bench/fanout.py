@@ -106,7 +106,7 @@ async def run_baseline(port: int, size: int, tick: float) -> None:
     state = {"count": 0, "dirty": False}
     screens: set = set()
 
-    async def handler(ws) -> None:  # noqa: ANN001
+    async def handler(ws) -> None:
         if ws.request.path == "/control":  # the vote driver: one message per vote, acknowledged once counted
             async for message in ws:
                 state["count"] += 1
@@ -450,7 +450,7 @@ def proc_rss_kib(pid: int) -> int:
 def metrics(port: int) -> dict[str, float]:
     import urllib.request
 
-    with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=60) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://{HOST}:{port}/metrics", timeout=60) as response:
         return {name: float(value) for name, value in
                 (line.split() for line in response.read().decode().splitlines() if line)}
 
@@ -509,8 +509,8 @@ def latencies(logs: dict, acks: list[float]) -> list[float]:
     return out
 
 
-async def measure(target, scenario: Scenario, cookies: list[str], work: Path, log,  # noqa: ANN001, C901
-                  vote_target, participants: int = 0) -> Measurement:  # noqa: ANN001
+async def measure(target, scenario: Scenario, cookies: list[str], work: Path, log,  # , C901
+                  vote_target, participants: int = 0) -> Measurement:
     m = Measurement(server=target.name, scenario=scenario.name, screens=scenario.screens)
     # Screen i is participant i % participants: with fewer participants than screens, some have several pages
     # open (tabs, a laptop and a phone), which share that participant's personal topics.
@@ -606,7 +606,7 @@ async def measure(target, scenario: Scenario, cookies: list[str], work: Path, lo
         fleet.stop()
 
 
-async def cast_votes(vote_target, count: int, per_second: float,  # noqa: ANN001
+async def cast_votes(vote_target, count: int, per_second: float,
                      acked: list[int] | None = None) -> list[float]:
     """``count`` votes at a uniform rate; returns the ack times of the ones acknowledged (and their numbers in
     ``acked``)."""
@@ -770,7 +770,7 @@ class BaselineSide:
 
 
 async def run_pair(scenario: Scenario, work: Path, template: Path, cookies: list[str], question_id: int,
-                   options: list[int], size: int, log, profile: str = "",  # noqa: ANN001
+                   options: list[int], size: int, log, profile: str = "",
                    participants: int = 0) -> tuple[Measurement, Measurement]:
     samen = SamenSide(work, template, cookies, question_id, options, profile=bool(profile))
     await samen.start()
@@ -805,7 +805,7 @@ def fmt(value: float | None, spec: str = ".0f") -> str:
 
 
 def summarise(name: str, runs: list[tuple[Measurement, Measurement]]) -> dict:
-    def med(side: int, getter) -> float | None:  # noqa: ANN001
+    def med(side: int, getter) -> float | None:
         return median([getter(pair[side]) for pair in runs])
 
     row: dict = {"scenario": name, "runs": len(runs)}
@@ -945,7 +945,7 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(main_async(args))
 
 
-def _run(coro) -> None:  # noqa: ANN001
+def _run(coro) -> None:
     """uvloop where installed (uvicorn[standard] brings it), for both servers and the fleet alike."""
     try:
         import uvloop

@@ -515,7 +515,7 @@ async def watch(screen: Screen, port: int, slug: str, cookie: str, stop: asyncio
         screen.progress.set()
 
 
-async def _receive(screen: Screen, ws) -> None:  # noqa: ANN001
+async def _receive(screen: Screen, ws) -> None:
     async for message in ws:
         now = time.monotonic()
         screen.messages += 1
@@ -564,7 +564,7 @@ def raise_open_files_limit() -> tuple[int, int]:
     return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
-async def _wait_until(done, progress: asyncio.Event, seconds: float) -> bool:  # noqa: ANN001
+async def _wait_until(done, progress: asyncio.Event, seconds: float) -> bool:
     """Wait (at most ``seconds``) until ``done()`` holds, re-checking whenever a screen reports progress."""
     deadline = time.monotonic() + seconds
     while True:
@@ -591,7 +591,7 @@ def _cpu_self() -> float:
 
 
 async def drive(config: Config, server: Server | list[Server], tokens: list[str], question_id: int,
-                options: list[int], result: Result, log,  # noqa: ANN001
+                options: list[int], result: Result, log,
                 window_hooks: tuple[WindowHook, WindowHook] | None = None) -> tuple[list[Screen], list[Vote]]:
     """Sign in, connect the screens, open the question, vote, settle.
 
@@ -824,7 +824,7 @@ def client_runner() -> tuple[Callable, str]:
         return asyncio.run, "asyncio"
 
 
-def run_config(config: Config, log=None, *, database_url: str | None = None, broker_url: str | None = None,  # noqa: ANN001
+def run_config(config: Config, log=None, *, database_url: str | None = None, broker_url: str | None = None,
                processes: int = 1, window_hooks: tuple[WindowHook, WindowHook] | None = None,
                before_start: Callable[[], None] | None = None) -> Result:
     """One complete run: its own temp dir (server logs) and server(s); always stops the servers.

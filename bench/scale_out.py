@@ -51,7 +51,7 @@ DEFAULT_REDIS = os.environ.get("SAMEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 DEFAULT_POSTGRES = os.environ.get("SAMEN_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
-class Deadline(SystemExit):  # noqa: N818
+class Deadline(SystemExit):
     """The time budget of the whole script ran out. A SystemExit, so that neither an ``except Exception`` nor an
     asyncio task (which keeps other BaseExceptions to itself) swallows it: it ends the event loop, and the finally
     blocks stop the servers and drop the database."""
@@ -111,7 +111,7 @@ class Run:
 # --- Redis ----------------------------------------------------------------------------------------------
 
 
-def _redis_sync(url: str):  # noqa: ANN202
+def _redis_sync(url: str):
     import redis
 
     return redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=5)
@@ -263,7 +263,7 @@ def fresh_database() -> Iterator[str]:
 # --- one run and the script -----------------------------------------------------------------------------
 
 
-def run_once(config: Config, processes: int, redis_url: str, postgres_admin: str, log) -> Run:  # noqa: ANN001
+def run_once(config: Config, processes: int, redis_url: str, postgres_admin: str, log) -> Run:
     stats = BrokerStats()
     with fresh_database() as url:
         watch = ServiceWatch(redis_url, postgres_admin, url.rsplit("/", 1)[1], stats)
@@ -395,10 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
 
-    def on_alarm(_signum, _frame) -> None:  # noqa: ANN001
+    def on_alarm(_signum, _frame) -> None:
         raise Deadline(f"the {args.budget:.0f} s budget ran out")
 
-    def on_term(signum, _frame) -> None:  # noqa: ANN001
+    def on_term(signum, _frame) -> None:
         raise SystemExit(128 + signum)  # unwinds through the finally blocks: servers stopped, databases dropped
 
     signal.signal(signal.SIGTERM, on_term)

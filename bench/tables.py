@@ -16,7 +16,7 @@ from app.tables.assign import Person, Table, assign, history_of, quality, shuffl
 CASES = [(130, 13, 40), (600, 60, 40), (2000, 200, 40)]
 
 
-def make(n_people: int, n_tables: int, n_cities: int, seed: int):  # noqa: ANN201
+def make(n_people: int, n_tables: int, n_cities: int, seed: int):
     rng = random.Random(seed)
     cities = [f"c{i}" for i in range(n_cities)]
     if n_people <= 200:
@@ -64,7 +64,7 @@ def main() -> None:
               f"{t * 1000:.0f} ms | {ts * 1000:.1f} ms | {t / ts:.0f}x |")
 
 
-def _repeats(tables, guests, people, memory: bool) -> int:  # noqa: ANN001
+def _repeats(tables, guests, people, memory: bool) -> int:
     """Pairs that sit together again in rounds 2 and 3, with and without the engine remembering earlier rounds."""
     rounds, repeats = [], 0
     for number in range(3):

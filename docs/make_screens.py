@@ -99,7 +99,7 @@ class Server:
 class Run:
     """The people in the room, each in a browser context of their own."""
 
-    def __init__(self, playwright, server: Server, out: Path) -> None:  # noqa: ANN001
+    def __init__(self, playwright, server: Server, out: Path) -> None:
         self.server, self.out = server, out
         self.browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True,
@@ -135,7 +135,7 @@ class Run:
         page.wait_for_selector("#live-status[data-state=online]")
         self.pages[label] = page
 
-    def post(self, who, path: str, form: dict) -> None:  # noqa: ANN001
+    def post(self, who, path: str, form: dict) -> None:
         context = who if not hasattr(who, "context") else who.context.request
         response = context.post(path, headers={"Origin": self.server.base_url}, form=form)
         if response.status >= 400:

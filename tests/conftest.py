@@ -82,12 +82,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, template_db: Path) 
     )
 
 
-def run(coro):  # noqa: ANN001, ANN201
+def run(coro):
     """Run a coroutine outside the app's loop (seeding and inspecting the database)."""
     return asyncio.run(coro)
 
 
-async def _with_db(settings: Settings, fn):  # noqa: ANN001, ANN202
+async def _with_db(settings: Settings, fn):
     db = Database(settings.database_url)
     try:
         return await fn(db)
@@ -119,12 +119,12 @@ def demo(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def app(settings: Settings):  # noqa: ANN201
+def app(settings: Settings):
     return create_app(settings)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # noqa: ANN001
+def client(app) -> Iterator[TestClient]:
     with TestClient(app, base_url=ORIGIN) as c:
         yield c
 
@@ -153,14 +153,14 @@ class Browser:
     def _keep(self) -> None:
         self.cookies = list(self.client.cookies.jar)
 
-    def get(self, url: str, **kw):  # noqa: ANN201
+    def get(self, url: str, **kw):
         self._swap()
         try:
             return self.client.get(url, **kw)
         finally:
             self._keep()
 
-    def post(self, url: str, data: dict | None = None, **kw):  # noqa: ANN201
+    def post(self, url: str, data: dict | None = None, **kw):
         """A same-origin form post, as a browser sends it."""
         headers = {"origin": ORIGIN, "sec-fetch-site": "same-origin", **kw.pop("headers", {})}
         self._swap()
@@ -169,13 +169,13 @@ class Browser:
         finally:
             self._keep()
 
-    def websocket(self, path: str, origin: str = ORIGIN):  # noqa: ANN201
+    def websocket(self, path: str, origin: str = ORIGIN):
         self._swap()
         return self.client.websocket_connect(path, headers={"origin": origin})
 
 
 @pytest.fixture
-def browser(client: TestClient):  # noqa: ANN201
+def browser(client: TestClient):
     """A factory: each call is a new, empty browser."""
     return lambda: Browser(client)
 

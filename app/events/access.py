@@ -52,7 +52,7 @@ class RecentEvents:
         hit = self._by_slug.get(slug)
         return hit[1] if hit and time.monotonic() - hit[0] < self.SECONDS else None
 
-    async def get(self, db, slug: str) -> Event | None:  # noqa: ANN001
+    async def get(self, db, slug: str) -> Event | None:
         event = self._fresh(slug)
         if event is not None:
             return event

@@ -25,11 +25,11 @@ from app.web import form_int
 MAX_ROLE_GRANTS = 20
 
 
-def _db(conn):  # noqa: ANN001, ANN202
+def _db(conn):
     return conn.app.state.db
 
 
-def _hub(conn):  # noqa: ANN001, ANN202
+def _hub(conn):
     return conn.app.state.hub
 
 
@@ -103,7 +103,7 @@ async def _joined(request: Request, session: AsyncSession, event: Event,
     return [after for after in done if after is not None]
 
 
-def _remember_participant(request: Request, event_id: int, participant, token: str | None) -> None:  # noqa: ANN001
+def _remember_participant(request: Request, event_id: int, participant, token: str | None) -> None:
     session = request.session
     joined = session.get("p") if isinstance(session.get("p"), dict) else {}
     joined[str(event_id)] = [participant.id, participant.link_version]
@@ -313,7 +313,7 @@ async def participant_viewer(websocket: WebSocket, slug: str) -> Viewer | None:
     )
 
 
-def role_viewer(view: str):  # noqa: ANN201
+def role_viewer(view: str):
     topics = {
         "moderator": lambda e: [service.programme_topic(e)],
         "presenter": lambda e: [f"presenter:{e}"],

@@ -78,7 +78,7 @@ def encode_text_frame(text: str) -> bytes:
     return header + payload
 
 
-def reset(transport) -> None:  # noqa: ANN001
+def reset(transport) -> None:
     """Abort with a TCP reset. A plain close leaves what the peer never read in the kernel, behind a FIN the
     peer never sees (its window is shut): the socket lingers for minutes, holding the memory, and the peer
     believes it is still connected. With SO_LINGER 0 the kernel drops the data and tells the peer at once."""
@@ -132,7 +132,7 @@ class SamenWebSocketProtocol(WebSocketsSansIOProtocol):
     probe_sent_at: float | None = None  # a probe (see Wire.write) not answered yet
     last_probe_at: float = float("-inf")
 
-    def connection_made(self, transport) -> None:  # noqa: ANN001
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -148,13 +148,13 @@ class SamenWebSocketProtocol(WebSocketsSansIOProtocol):
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.transport.close()
 
-    def handle_connect(self, event) -> None:  # noqa: ANN001  (a websockets Request)
+    def handle_connect(self, event) -> None:  #  (a websockets Request)
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
         if scope is not None:  # None when the handshake was refused before the app was called
             scope["extensions"][EXTENSION] = Wire(self)
 
-    def handle_pong(self, event) -> None:  # noqa: ANN001  (a websockets Frame)
+    def handle_pong(self, event) -> None:  #  (a websockets Frame)
         if not event.data and self.probe_sent_at is not None:  # our probe's answer (uvicorn's pings carry 4 bytes)
             self.probe_sent_at = None
             return

@@ -10,7 +10,7 @@ from app.models import metadata
 config = context.config
 
 
-def do_run_migrations(connection) -> None:  # noqa: ANN001
+def do_run_migrations(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -33,7 +33,7 @@ from app.web import answers_with_status, form_int, spreadsheet_safe
 PREVIEW_PROBLEMS = 200
 
 
-async def _people(session, event_id: int) -> list[Participant]:  # noqa: ANN001
+async def _people(session, event_id: int) -> list[Participant]:
     return await events.participants(session, event_id)
 
 
@@ -46,11 +46,11 @@ async def participants_page(request: Request) -> Response:
         "event": event, "people": people, "municipalities": cities, "nav": "participants"})
 
 
-def _person_fields(data) -> dict:  # noqa: ANN001
+def _person_fields(data) -> dict:
     return {k: str(data.get(k, "")) for k in ("name", "municipality", "organisation", "role_title", "email", "topic")}
 
 
-async def _validate_person(session, fields: dict) -> dict:  # noqa: ANN001
+async def _validate_person(session, fields: dict) -> dict:
     """The same rules as the import, for one person typed in by hand."""
     line = ";".join(["name", "municipality", "role", "email", "topic"]) + "\n"
     place = fields["municipality"]
@@ -119,7 +119,7 @@ async def change_participant(request: Request) -> Response:
     return go(request, f"/e/{event.slug}/organiser/participants")
 
 
-async def _forget(session, participant: Participant) -> None:  # noqa: ANN001
+async def _forget(session, participant: Participant) -> None:
     """Delete one person on request: their account, links, upvotes, seat and invitations go; their questions
     stay without a name (anonymous) and their votes stay in the tallies without anyone attached."""
     await _keep_vote_counts(session, [participant.id])
@@ -130,7 +130,7 @@ async def _forget(session, participant: Participant) -> None:  # noqa: ANN001
     await session.delete(participant)
 
 
-async def _keep_vote_counts(session, participant_ids: list[int]) -> None:  # noqa: ANN001
+async def _keep_vote_counts(session, participant_ids: list[int]) -> None:
     """Upvotes belong to people; before people go, the questions keep their counts."""
     from sqlalchemy import func
 

@@ -90,7 +90,7 @@ async def logout(request: Request) -> Response:
 # --- events --------------------------------------------------------------------------------------------
 
 
-def _event_form(data) -> setup.EventForm:  # noqa: ANN001
+def _event_form(data) -> setup.EventForm:
     return setup.EventForm(name=str(data.get("name", "")), day=str(data.get("day", "")),
                            allow_anonymous=data.get("allow_anonymous") == "1",
                            premoderation=data.get("premoderation") == "1",
@@ -191,7 +191,7 @@ async def rotate_api_token(request: Request) -> Response:
     return go(request, f"/e/{event.slug}/organiser#api-section")
 
 
-async def run_page_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def run_page_part(request: Request, session, context: dict) -> dict:
     """On the page where the organiser runs the day: the question counters and the API token."""
     from app.api import api_token
     from app.questions.service import counters

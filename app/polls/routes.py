@@ -21,7 +21,7 @@ from app.web import answers_with_status, form_int, spreadsheet_safe, status_mess
 VOTE_LIMIT_FIELDS = 20
 
 
-async def _event(request: Request, moderator: bool):  # noqa: ANN202
+async def _event(request: Request, moderator: bool):
     async with request.app.state.db.read() as session:
         event = await access.event_or_404(session, request.path_params["slug"])
         if moderator:
@@ -149,7 +149,7 @@ async def export_csv(request: Request) -> Response:
 # --- page parts and live topics ------------------------------------------------------------------------
 
 
-async def participant_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def participant_part(request: Request, session, context: dict) -> dict:
     event, participant = context["event"], context["participant"]
     db = request.app.state.db
     return {
@@ -160,7 +160,7 @@ async def participant_part(request: Request, session, context: dict) -> dict:  #
     }
 
 
-async def presenter_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def presenter_part(request: Request, session, context: dict) -> dict:
     return {
         **await fragments.poll_context(request.app.state.db, context["event"].id, presenter=True),
         "presenter": True,
@@ -169,7 +169,7 @@ async def presenter_part(request: Request, session, context: dict) -> dict:  # n
     }
 
 
-async def control_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def control_part(request: Request, session, context: dict) -> dict:
     return {
         **await fragments.control_context(request.app.state.db, context["event"].id),
         "sections": [*context.get("sections", []), "polls/_control_section.html"],
@@ -182,8 +182,8 @@ pages.contribute("moderator", control_part, order=2)
 pages.contribute("organiser", control_part, order=2)
 
 
-def live_topics(view: str):  # noqa: ANN201
-    def participant(viewer) -> list[str]:  # noqa: ANN001
+def live_topics(view: str):
+    def participant(viewer) -> list[str]:
         event_id = viewer.extra["event_id"]
         return [
             service.question_topic(event_id),
@@ -191,10 +191,10 @@ def live_topics(view: str):  # noqa: ANN201
             service.ballot_topic(event_id, viewer.extra["participant_id"]),
         ]
 
-    def presenter(viewer) -> list[str]:  # noqa: ANN001
+    def presenter(viewer) -> list[str]:
         return [service.presenter_topic(viewer.extra["event_id"])]
 
-    def control(viewer) -> list[str]:  # noqa: ANN001
+    def control(viewer) -> list[str]:
         return [service.control_topic(viewer.extra["event_id"])]
 
     return {"participant": participant, "presenter": presenter, "moderator": control, "organiser": control}[view]

@@ -210,7 +210,7 @@ async def export_csv(request: Request) -> Response:
 # --- page parts ----------------------------------------------------------------------------------------
 
 
-async def participant_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def participant_part(request: Request, session, context: dict) -> dict:
     event, participant = context["event"], context["participant"]
     db = request.app.state.db
     return {
@@ -224,7 +224,7 @@ async def participant_part(request: Request, session, context: dict) -> dict:  #
     }
 
 
-async def moderator_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def moderator_part(request: Request, session, context: dict) -> dict:
     db, event = request.app.state.db, context["event"]
     return {
         **await fragments.moderation_context(db, event.id),
@@ -234,7 +234,7 @@ async def moderator_part(request: Request, session, context: dict) -> dict:  # n
     }
 
 
-async def presenter_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def presenter_part(request: Request, session, context: dict) -> dict:
     return {
         **await fragments.on_air_context(request.app.state.db, context["event"].id),
         "sections": [*context.get("sections", []), "questions/_on_air.html"],
@@ -246,17 +246,17 @@ pages.contribute("moderator", moderator_part, order=1)
 pages.contribute("presenter", presenter_part, order=1)
 
 
-def live_topics(view: str):  # noqa: ANN201
+def live_topics(view: str):
     """Topics this domain adds to each live view (the server decides; the client never asks)."""
 
-    def participant(viewer) -> list[str]:  # noqa: ANN001
+    def participant(viewer) -> list[str]:
         event_id, participant_id = viewer.extra["event_id"], viewer.extra["participant_id"]
         return [service.public_topic(event_id), service.on_air_topic(event_id), service.personal_topic(participant_id)]
 
-    def moderator(viewer) -> list[str]:  # noqa: ANN001
+    def moderator(viewer) -> list[str]:
         return [service.moderation_topic(viewer.extra["event_id"]), service.on_air_topic(viewer.extra["event_id"])]
 
-    def presenter(viewer) -> list[str]:  # noqa: ANN001
+    def presenter(viewer) -> list[str]:
         return [service.on_air_topic(viewer.extra["event_id"])]
 
     return {"participant": participant, "moderator": moderator, "presenter": presenter}[view]

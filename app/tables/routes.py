@@ -22,7 +22,7 @@ from app.web import answers_with_status, form_int, status_message
 ORGANISER = ("organiser",)
 
 
-async def _event(request: Request, roles: tuple[str, ...] | None):  # noqa: ANN202
+async def _event(request: Request, roles: tuple[str, ...] | None):
     async with request.app.state.db.read() as session:
         event = await access.event_or_404(session, request.path_params["slug"])
         if roles:
@@ -154,7 +154,7 @@ async def choose_topic(request: Request) -> Response:
 # --- page parts and live topics ------------------------------------------------------------------------
 
 
-async def participant_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def participant_part(request: Request, session, context: dict) -> dict:
     event, participant = context["event"], context["participant"]
     db = request.app.state.db  # reads only: late joiners are seated by their join (seat_on_join), not here
     topics = sorted({t.topic for t in await service.tables(session, event.id) if t.topic})
@@ -162,23 +162,23 @@ async def participant_part(request: Request, session, context: dict) -> dict:  #
             "sections": [*context.get("sections", []), "tables/_participant_section.html"]}
 
 
-async def organiser_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def organiser_part(request: Request, session, context: dict) -> dict:
     return {**await fragments.panel_context(request.app.state.db, context["event"].id),
             "sections": [*context.get("sections", []), "tables/_organiser_section.html"]}
 
 
-async def presenter_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def presenter_part(request: Request, session, context: dict) -> dict:
     return {**await fragments.panel_context(request.app.state.db, context["event"].id),
             "sections": [*context.get("sections", []), "tables/_overview.html"]}
 
 
-async def host_part(request: Request, session, context: dict) -> dict:  # noqa: ANN001
+async def host_part(request: Request, session, context: dict) -> dict:
     table = await service.table_of_host(session, context["link"])
     extra = await fragments.host_context(request.app.state.db, table.id) if table else {"table": None, "guests": []}
     return {**extra, "sections": [*context.get("sections", []), "tables/_host_section.html"]}
 
 
-async def seat_on_join(request: Request, session, event, participant):  # noqa: ANN001, ANN201
+async def seat_on_join(request: Request, session, event, participant):
     """Someone who joins after the seating was published is seated in their join's own transaction; after the
     commit, the organiser, the presenter, the host and the table-mates see them arrive."""
     seat = await service.seat_late_joiner(session, event.id, participant)
@@ -199,17 +199,17 @@ pages.contribute("presenter", presenter_part, order=3)
 pages.contribute("host", host_part, order=3)
 
 
-def live_topics(view: str):  # noqa: ANN201
-    async def participant(viewer) -> list[str]:  # noqa: ANN001
+def live_topics(view: str):
+    async def participant(viewer) -> list[str]:
         return [service.card_topic(viewer.extra["event_id"], viewer.extra["participant_id"])]
 
-    async def organiser(viewer) -> list[str]:  # noqa: ANN001
+    async def organiser(viewer) -> list[str]:
         return [service.seating_topic(viewer.extra["event_id"])]
 
-    async def presenter(viewer) -> list[str]:  # noqa: ANN001
+    async def presenter(viewer) -> list[str]:
         return [service.overview_topic(viewer.extra["event_id"])]
 
-    async def host(viewer) -> list[str]:  # noqa: ANN001
+    async def host(viewer) -> list[str]:
         async with viewer.extra["db"].read() as session:
             from app.events.models import RoleLink
 

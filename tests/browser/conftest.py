@@ -299,7 +299,7 @@ def playwright_instance() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def chromium(playwright_instance, _chromium_available) -> Iterator[object]:  # noqa: ANN001
+def chromium(playwright_instance, _chromium_available) -> Iterator[object]:
     browser = playwright_instance.chromium.launch(
         executable_path=str(CHROMIUM),
         headless=True,
@@ -331,7 +331,7 @@ def _is_local(url: str) -> bool:
 
 
 @pytest.fixture
-def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  # noqa: ANN001
+def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:
     """Factory: ``new_page(bypass_csp=False, allow_ws_errors=False, expected_statuses=(), label=None)`` -> a page in a new
     browser context (its own cookies), with ``base_url`` set to the server, so ``page.goto("/privacy")`` works.
 
@@ -351,14 +351,14 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
     watches: list[PageWatch] = []
 
     def make(*, bypass_csp: bool = False, allow_ws_errors: bool = False, expected_statuses: tuple[int, ...] = (),
-             label: str | None = None):  # noqa: ANN202
+             label: str | None = None):
         context = chromium.new_context(base_url=server.base_url, bypass_csp=bypass_csp, locale="nl-NL")
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         contexts.append(context)
         watch = PageWatch(label or f"page {len(watches) + 1}", allow_ws_errors)
         watches.append(watch)
 
-        def guard(route) -> None:  # noqa: ANN001
+        def guard(route) -> None:
             url = route.request.url
             if _is_local(url):
                 route.fallback()
@@ -368,12 +368,12 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
 
         context.route("**/*", guard)
 
-        def on_request(request) -> None:  # noqa: ANN001
+        def on_request(request) -> None:
             # route() sees only the first URL of a redirect chain; every later hop shows up here.
             if request.redirected_from is not None and not _is_local(request.url):
                 watch.third_party.append(f"{request.method} {request.url} (redirected from {request.redirected_from.url})")
 
-        def refuse_socket(ws) -> None:  # noqa: ANN001
+        def refuse_socket(ws) -> None:
             watch.third_party.append(f"WebSocket {ws.url}")
             ws.close()
 
@@ -386,7 +386,7 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
             assert response.status == 303, f"organiser sign-in failed: {response.status}"
         page = context.new_page()
 
-        def on_console(message) -> None:  # noqa: ANN001
+        def on_console(message) -> None:
             if message.type != "error":
                 return
             text = f"console error at {page.url}: {message.text}"
@@ -397,7 +397,7 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
             else:
                 watch.errors.append(text)
 
-        def on_websocket(ws) -> None:  # noqa: ANN001
+        def on_websocket(ws) -> None:
             if not _is_local(ws.url):
                 watch.third_party.append(f"WebSocket {ws.url}")
 
@@ -428,7 +428,7 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:  
 # --- opening pages as a person ----------------------------------------------------------------------------
 
 
-def open_online(page, server: LiveServer, link_key: str, lands_on: str, lang: str | None = None) -> None:  # noqa: ANN001
+def open_online(page, server: LiveServer, link_key: str, lands_on: str, lang: str | None = None) -> None:
     """Open a personal or role link, check where it lands (optionally switch language with ?lang=), and wait
     until the page's live socket is open."""
     from playwright.sync_api import expect
@@ -441,11 +441,11 @@ def open_online(page, server: LiveServer, link_key: str, lands_on: str, lang: st
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def mark(page) -> None:  # noqa: ANN001
+def mark(page) -> None:
     page.evaluate("() => { window.__marker = 1; }")  # gone if the page navigates or reloads
 
 
-def new_person(new_page, server: LiveServer, link_key: str, lands_on: str, lang: str | None = None, **kw):  # noqa: ANN001, ANN201
+def new_person(new_page, server: LiveServer, link_key: str, lands_on: str, lang: str | None = None, **kw):
     """A person in a browser context of their own, on their page, online, marked (see assert_not_reloaded)."""
     page = new_page(label=link_key, **kw)
     open_online(page, server, link_key, lands_on, lang)
@@ -453,7 +453,7 @@ def new_person(new_page, server: LiveServer, link_key: str, lands_on: str, lang:
     return page
 
 
-def assert_not_reloaded(*pages) -> None:  # noqa: ANN002
+def assert_not_reloaded(*pages) -> None:
     for page in pages:
         assert page.evaluate("() => window.__marker") == 1, f"{page.url} was reloaded or navigated"
 
@@ -461,7 +461,7 @@ def assert_not_reloaded(*pages) -> None:  # noqa: ANN002
 # --- accessibility ----------------------------------------------------------------------------------------
 
 
-def run_axe(page, tags: list[str] | None = None) -> list[dict]:  # noqa: ANN001
+def run_axe(page, tags: list[str] | None = None) -> list[dict]:
     """Run axe-core with the WCAG 2.0/2.1 A and AA rules on the whole document; returns the violations.
 
     The page's context must have been created with ``bypass_csp=True`` (see ``new_page``)."""
@@ -503,7 +503,7 @@ def describe_violations(violations: list[dict], max_nodes: int = 4) -> str:
     return "\n".join(lines)
 
 
-def check_accessible(page, label: str) -> None:  # noqa: ANN001
+def check_accessible(page, label: str) -> None:
     violations = run_axe(page)
     if violations:
         report = f"axe found {len(violations)} WCAG 2.1 A/AA violation(s) on {label} ({page.url}):\n" + \

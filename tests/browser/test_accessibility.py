@@ -31,7 +31,7 @@ PAGES = {
 }
 
 
-def choose_language(page, lang: str) -> None:  # noqa: ANN001
+def choose_language(page, lang: str) -> None:
     """Use the header's language switch (a form posting to /lang, which sends the visitor back)."""
     if page.locator("html").get_attribute("lang") == lang:
         return
@@ -40,7 +40,7 @@ def choose_language(page, lang: str) -> None:  # noqa: ANN001
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
-def open_page(page, server, target: str, lands_on: str, live: bool, lang: str) -> None:  # noqa: ANN001
+def open_page(page, server, target: str, lands_on: str, live: bool, lang: str) -> None:
     page.goto(server.links.get(target, target))
     expect(page).to_have_url(server.url(lands_on))
     choose_language(page, lang)
@@ -52,7 +52,7 @@ def open_page(page, server, target: str, lands_on: str, live: bool, lang: str) -
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_has_no_wcag_violations(new_page, server, assert_accessible, name: str, lang: str) -> None:  # noqa: ANN001
+def test_page_has_no_wcag_violations(new_page, server, assert_accessible, name: str, lang: str) -> None:
     target, lands_on, live = PAGES[name]
     page = new_page(bypass_csp=True, label=f"{name} ({lang})", expected_statuses=EXPECTED_STATUSES.get(name, ()))
     open_page(page, server, target, lands_on, live, lang)
@@ -60,7 +60,7 @@ def test_page_has_no_wcag_violations(new_page, server, assert_accessible, name: 
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_join_page_with_errors_has_no_wcag_violations(new_page, server, assert_accessible, lang: str) -> None:  # noqa: ANN001
+def test_join_page_with_errors_has_no_wcag_violations(new_page, server, assert_accessible, lang: str) -> None:
     page = new_page(bypass_csp=True, label=f"join with errors ({lang})", expected_statuses=(422,))
     open_page(page, server, "/", "/", False, lang)
     page.locator("#code").fill("NOPE99")
@@ -73,7 +73,7 @@ def test_join_page_with_errors_has_no_wcag_violations(new_page, server, assert_a
     assert_accessible(page, f"join page after a failed submit ({lang})")
 
 
-def organiser_in_before_phase(new_page, server):  # noqa: ANN001, ANN201
+def organiser_in_before_phase(new_page, server):
     """The organiser, signed in, with the block reset to before its start (the server is shared by the module)."""
     organiser = new_page(bypass_csp=True, label="organiser")
     organiser.goto(server.links["organiser:Secretariaat G40"])
@@ -86,7 +86,7 @@ def organiser_in_before_phase(new_page, server):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_participant_page_after_a_live_update_has_no_wcag_violations(new_page, server, assert_accessible,  # noqa: ANN001
+def test_participant_page_after_a_live_update_has_no_wcag_violations(new_page, server, assert_accessible,
                                                                      lang: str) -> None:
     organiser = organiser_in_before_phase(new_page, server)
     participant = new_page(bypass_csp=True, label=f"participant ({lang})")
@@ -104,7 +104,7 @@ def test_participant_page_after_a_live_update_has_no_wcag_violations(new_page, s
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_organiser_page_after_changing_the_phase_has_no_wcag_violations(new_page, server, assert_accessible,  # noqa: ANN001
+def test_organiser_page_after_changing_the_phase_has_no_wcag_violations(new_page, server, assert_accessible,
                                                                         lang: str) -> None:
     organiser = organiser_in_before_phase(new_page, server)
     choose_language(organiser, lang)

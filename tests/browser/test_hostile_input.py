@@ -151,8 +151,8 @@ def sql(server: LiveServer, statement: str, **params: object) -> list[tuple]:
     return _off_the_loop(work)  # type: ignore[return-value]
 
 
-def post(api, server: LiveServer, path: str, form: dict | None = None, *, ok: tuple[int, ...] = (200, 204, 303),  # noqa: ANN001
-         **kw: object):  # noqa: ANN201
+def post(api, server: LiveServer, path: str, form: dict | None = None, *, ok: tuple[int, ...] = (200, 204, 303),
+         **kw: object):
     """A same-origin form post from this person's browser context (its cookies), as the page's forms send it."""
     response = api.post(server.url(path), form=form, headers={"Origin": server.base_url}, max_redirects=0, **kw)
     assert response.status in ok, f"POST {path} -> {response.status}: {response.text()[:300]}"
@@ -217,7 +217,7 @@ def hostile_csv(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def upload_csv(page, data: bytes) -> None:  # noqa: ANN001
+def upload_csv(page, data: bytes) -> None:
     form = page.locator(f'form[action="/e/{SLUG}/organiser/import"]')
     form.locator('input[type="file"]').set_input_files({"name": "deelnemers.csv", "mimeType": "text/csv",
                                                          "buffer": data})
@@ -233,16 +233,16 @@ HALF = len(PAYLOADS) // 2
 FIRST, SECOND = list(PAYLOADS)[:HALF], list(PAYLOADS)[HALF:-1]  # two combos cover every kind but "long"
 
 
-def wait_for(locator, text: str) -> None:  # noqa: ANN001
+def wait_for(locator, text: str) -> None:
     """Until a live push has brought this text (then the page is checked as a whole)."""
     expect(locator).to_contain_text(flat(text))
 
 
-def online(page) -> None:  # noqa: ANN001
+def online(page) -> None:
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def test_hostile_input_in_every_field_is_inert_text_in_every_view(new_page, server, playwright_instance) -> None:  # noqa: ANN001, PLR0915
+def test_hostile_input_in_every_field_is_inert_text_in_every_view(new_page, server, playwright_instance) -> None:  # , PLR0915
     led = Ledger()
     views = Views(new_page, server)
     strangers: list = []  # API-only contexts (imported participants, a late joiner): disposed at the end
@@ -596,7 +596,7 @@ def local_site(third_party: ThirdParty) -> Iterator[str]:
     }
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             if self.path in ("/redirect", "/redirect.gif"):
                 self.send_response(303 if self.path == "/redirect" else 302)
                 self.send_header("Location", f"{site}/after{self.path}")
@@ -618,7 +618,7 @@ def local_site(third_party: ThirdParty) -> Iterator[str]:
     httpd.shutdown()
 
 
-def guard_verdict(chromium, server: LiveServer, scenario: Callable) -> str | None:  # noqa: ANN001
+def guard_verdict(chromium, server: LiveServer, scenario: Callable) -> str | None:
     """new_page as pytest runs it — set-up, the scenario, teardown — and its verdict: None when it lets the
     test pass, else its failure message."""
     from tests.browser import conftest
@@ -634,8 +634,8 @@ def guard_verdict(chromium, server: LiveServer, scenario: Callable) -> str | Non
     raise AssertionError("new_page yielded twice")
 
 
-def test_new_page_guard_passes_pages_without_third_party_references(chromium, server, local_site) -> None:  # noqa: ANN001
-    def scenario(new_page) -> None:  # noqa: ANN001
+def test_new_page_guard_passes_pages_without_third_party_references(chromium, server, local_site) -> None:
+    def scenario(new_page) -> None:
         page = new_page(label="clean")
         page.goto("/privacy")
         page.goto(local_site + "/clean")
@@ -643,9 +643,9 @@ def test_new_page_guard_passes_pages_without_third_party_references(chromium, se
     assert guard_verdict(chromium, server, scenario) is None
 
 
-def test_new_page_guard_fails_a_page_that_loads_a_third_party_resource(chromium, server, local_site,  # noqa: ANN001
-                                                                        third_party) -> None:  # noqa: ANN001
-    def scenario(new_page) -> None:  # noqa: ANN001
+def test_new_page_guard_fails_a_page_that_loads_a_third_party_resource(chromium, server, local_site,
+                                                                        third_party) -> None:
+    def scenario(new_page) -> None:
         new_page(label="image").goto(local_site + "/image")  # load waits until the image has failed
 
     verdict = guard_verdict(chromium, server, scenario)
@@ -653,11 +653,11 @@ def test_new_page_guard_fails_a_page_that_loads_a_third_party_resource(chromium,
     assert not third_party.reached("pixel.gif"), "the blocked image still reached the third party"
 
 
-def test_new_page_guard_fails_a_page_whose_third_party_reference_the_csp_blocks(chromium, server,  # noqa: ANN001
-                                                                                 third_party) -> None:  # noqa: ANN001
+def test_new_page_guard_fails_a_page_whose_third_party_reference_the_csp_blocks(chromium, server,
+                                                                                 third_party) -> None:
     # Under the app's CSP the request never starts, so the route guard never sees it: Chromium's console error
     # about the Content Security Policy is what fails the test.
-    def scenario(new_page) -> None:  # noqa: ANN001
+    def scenario(new_page) -> None:
         page = new_page(label="csp")
         page.goto("/privacy")
         with page.expect_event("console"):
@@ -670,7 +670,7 @@ def test_new_page_guard_fails_a_page_whose_third_party_reference_the_csp_blocks(
 
 
 def open_third_party_socket(local_site: str) -> Callable:
-    def scenario(new_page) -> None:  # noqa: ANN001
+    def scenario(new_page) -> None:
         page = new_page(label="websocket")
         page.goto(local_site + "/websocket")
         page.wait_for_function("() => window.__done === true")
@@ -678,13 +678,13 @@ def open_third_party_socket(local_site: str) -> Callable:
     return scenario
 
 
-def test_new_page_guard_fails_a_page_that_opens_a_third_party_websocket(chromium, server, local_site) -> None:  # noqa: ANN001
+def test_new_page_guard_fails_a_page_that_opens_a_third_party_websocket(chromium, server, local_site) -> None:
     verdict = guard_verdict(chromium, server, open_third_party_socket(local_site))
     assert verdict and "third-party request blocked: WebSocket ws://127.0.0.2:" in verdict, verdict
 
 
 def redirected(local_site: str, path: str) -> Callable:
-    def scenario(new_page) -> None:  # noqa: ANN001
+    def scenario(new_page) -> None:
         new_page(label=f"redirect {path}").goto(local_site + path)
 
     return scenario
@@ -695,13 +695,13 @@ LEAK_GAP = ("new_page records a redirect hop to another site (context.on('reques
 
 
 @pytest.mark.parametrize("path", ["/redirect", "/redirected-image"])
-def test_new_page_guard_fails_a_page_redirected_to_a_third_party(chromium, server, local_site, path) -> None:  # noqa: ANN001
+def test_new_page_guard_fails_a_page_redirected_to_a_third_party(chromium, server, local_site, path) -> None:
     assert guard_verdict(chromium, server, redirected(local_site, path)) is not None
 
 
 @pytest.mark.xfail(strict=True, reason=LEAK_GAP)
-def test_nothing_a_guarded_page_refers_to_reaches_the_third_party(chromium, server, local_site,  # noqa: ANN001
-                                                                  third_party) -> None:  # noqa: ANN001
+def test_nothing_a_guarded_page_refers_to_reaches_the_third_party(chromium, server, local_site,
+                                                                  third_party) -> None:
     for scenario in (open_third_party_socket(local_site), redirected(local_site, "/redirect"),
                      redirected(local_site, "/redirected-image")):
         guard_verdict(chromium, server, scenario)

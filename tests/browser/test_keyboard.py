@@ -73,7 +73,7 @@ CONTROLS = """() => {
 class Keyboard:
     """The only way the person under test touches the page. Counts key presses and focus checks."""
 
-    def __init__(self, page) -> None:  # noqa: ANN001
+    def __init__(self, page) -> None:
         self.page = page
         self.presses = 0
 
@@ -136,7 +136,7 @@ class Keyboard:
         return len(seen)
 
 
-def wait_status(page, selector: str, text: str | re.Pattern) -> None:  # noqa: ANN001
+def wait_status(page, selector: str, text: str | re.Pattern) -> None:
     expect(page.locator(selector)).to_have_text(text)
 
 
@@ -147,12 +147,12 @@ def one(server: LiveServer, statement: str, **params: object) -> object:
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """Each walk changes questions, votes and seats: a server (and database) per test."""
     return fresh_server
 
 
-def scene(new_page, playwright_instance, server: LiveServer, questions: dict[str, str], approve: bool) -> int:  # noqa: ANN001
+def scene(new_page, playwright_instance, server: LiveServer, questions: dict[str, str], approve: bool) -> int:
     """Other people's questions, a published seating and an open poll question, through the usual form posts
     (no pages: request contexts with each person's cookies). Returns the open poll question's id."""
     organiser = new_page(label="organiser (scene)")  # new_page signs an "organiser…" context in
@@ -173,8 +173,8 @@ def scene(new_page, playwright_instance, server: LiveServer, questions: dict[str
     return first_poll
 
 
-def test_participant_joins_asks_upvotes_votes_and_finds_their_table_by_keyboard(new_page, playwright_instance,  # noqa: ANN001
-                                                                                server) -> None:  # noqa: ANN001
+def test_participant_joins_asks_upvotes_votes_and_finds_their_table_by_keyboard(new_page, playwright_instance,
+                                                                                server) -> None:
     fatima_asks = "Hoe houden we de wijkzorg betaalbaar? (toetsenbord)"
     poll_id = scene(new_page, playwright_instance, server, {"participant:Fatima Bouzid": fatima_asks}, approve=True)
     page = new_page(label="participant (keyboard only)")
@@ -244,11 +244,11 @@ def test_participant_joins_asks_upvotes_votes_and_finds_their_table_by_keyboard(
           f"{stops} Tab stops on the page, all controls reached, Shift+Tab retraces")
 
 
-def queue_item(page, qid: int):  # noqa: ANN001, ANN201
+def queue_item(page, qid: int):
     return page.locator(f"#queue-{qid}")
 
 
-def test_moderator_runs_the_queue_by_keyboard(new_page, playwright_instance, server) -> None:  # noqa: ANN001
+def test_moderator_runs_the_queue_by_keyboard(new_page, playwright_instance, server) -> None:
     asked = {
         "participant:Erik van Dijk": "Eerste vraag: hoe werken stad en regio samen?",
         "participant:Fatima Bouzid": "Tweede vraag: wat kost één overheid?",

@@ -34,7 +34,7 @@ def csv_file(text: str) -> dict:
     return {"name": "deelnemers.csv", "mimeType": "text/csv", "buffer": text.encode()}
 
 
-def open_details(page, form_action_suffix: str) -> None:  # noqa: ANN001
+def open_details(page, form_action_suffix: str) -> None:
     details = page.locator("details", has=page.locator(f'form[action$="{form_action_suffix}"]')).last
     if details.get_attribute("open") is None:
         details.locator("> summary").click()
@@ -46,11 +46,11 @@ def open_details(page, form_action_suffix: str) -> None:  # noqa: ANN001
 
 class TestOrganiserFromScratch:
     @pytest.fixture
-    def server(self, fresh_server):  # noqa: ANN001, ANN201
+    def server(self, fresh_server):
         """This test creates an event, participants and tables and moves the phase: a server of its own."""
         return fresh_server
 
-    def test_organiser_sets_up_an_event_from_scratch_as_a_new_user_would(self, new_page, server) -> None:  # noqa: ANN001
+    def test_organiser_sets_up_an_event_from_scratch_as_a_new_user_would(self, new_page, server) -> None:
         organiser = new_page(label="organiser (new event)")
 
         # The dashboard: a new event.
@@ -182,7 +182,7 @@ def with_lang(path: str, lang: str) -> str:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", list(ORGANISER_PAGES))
-def test_organiser_pages_have_no_axe_violations(new_page, server, name: str, lang: str) -> None:  # noqa: ANN001
+def test_organiser_pages_have_no_axe_violations(new_page, server, name: str, lang: str) -> None:
     path = ORGANISER_PAGES[name]
     page = new_page(bypass_csp=True, label=f"organiser: {name} ({lang})")
     page.goto(with_lang(path, lang))
@@ -193,7 +193,7 @@ def test_organiser_pages_have_no_axe_violations(new_page, server, name: str, lan
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_organiser_login_page_has_no_axe_violations(new_page, server, lang: str) -> None:  # noqa: ANN001
+def test_organiser_login_page_has_no_axe_violations(new_page, server, lang: str) -> None:
     page = new_page(bypass_csp=True, label=f"login page ({lang})")  # not signed in
     page.goto(with_lang("/organiser/login", lang))
     expect(page).to_have_url(server.url(with_lang("/organiser/login", lang)))
@@ -203,7 +203,7 @@ def test_organiser_login_page_has_no_axe_violations(new_page, server, lang: str)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_organiser_import_preview_with_problems_has_no_axe_violations(new_page, server, lang: str) -> None:  # noqa: ANN001
+def test_organiser_import_preview_with_problems_has_no_axe_violations(new_page, server, lang: str) -> None:
     page = new_page(bypass_csp=True, label=f"organiser: import preview ({lang})", expected_statuses=(422,))
     # ?lang= on the first page sets the language for the session: the preview (a POST) speaks it too.
     page.goto(with_lang(f"/e/{SLUG}/organiser/participants", lang))

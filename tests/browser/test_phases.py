@@ -19,7 +19,7 @@ RECONNECT_TIMEOUT_MS = 20_000  # hx-ws backs off 0.5 s, 1 s, 2 s, 4 s, 8 s … w
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """These tests depend on the phase (and one stops the server): each gets a server of its own."""
     return fresh_server
 
@@ -30,13 +30,13 @@ def server(fresh_server):  # noqa: ANN001, ANN201
 
 
 
-def expect_phase(page, kind: str, title: str, section: str = "#programme") -> None:  # noqa: ANN001
+def expect_phase(page, kind: str, title: str, section: str = "#programme") -> None:
     locator = page.locator(section)
     expect(locator).to_have_attribute("data-phase", kind)
     expect(locator.locator("h2")).to_have_text(title)
 
 
-def test_organiser_moves_the_phase_and_two_participants_follow_live(new_page, server) -> None:  # noqa: ANN001
+def test_organiser_moves_the_phase_and_two_participants_follow_live(new_page, server) -> None:
     marieke = new_person(new_page, server, "participant:Marieke Hendriks", PARTICIPANT_PAGE)
     erik = new_person(new_page, server, "participant:Erik van Dijk", PARTICIPANT_PAGE)
     screen = new_person(new_page, server, "presenter:Presentatiescherm", PRESENTER_PAGE)
@@ -62,7 +62,7 @@ def test_organiser_moves_the_phase_and_two_participants_follow_live(new_page, se
         expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def _set_phase_in_database(server, position: int) -> None:  # noqa: ANN001
+def _set_phase_in_database(server, position: int) -> None:
     """Change the phase behind the app's back (the app is down): only a fresh snapshot can tell the page."""
     from sqlalchemy import text
 
@@ -84,7 +84,7 @@ def _set_phase_in_database(server, position: int) -> None:  # noqa: ANN001
     _off_the_loop(lambda: asyncio.run(change()))
 
 
-def test_participant_page_reconnects_after_server_restart_and_is_current(new_page, server) -> None:  # noqa: ANN001
+def test_participant_page_reconnects_after_server_restart_and_is_current(new_page, server) -> None:
     participant = new_person(new_page, server, "participant:Fatima Bouzid", PARTICIPANT_PAGE, allow_ws_errors=True)
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE, allow_ws_errors=True)
     expect(participant.locator("#programme")).to_have_attribute("data-phase", "before")
@@ -113,13 +113,13 @@ def test_participant_page_reconnects_after_server_restart_and_is_current(new_pag
     assert_not_reloaded(participant, organiser)
 
 
-def test_live_connection_starts_when_the_websocket_extension_arrives_late(new_page, server) -> None:  # noqa: ANN001
+def test_live_connection_starts_when_the_websocket_extension_arrives_late(new_page, server) -> None:
     """The page's scripts are deferred: htmx schedules its first pass over the page with setTimeout, so if
     hx-ws.js arrives a moment later (a slow connection, a cache miss) the extension must still connect the
     page's socket. Delay only that file, as a real network may."""
     page = new_page(label="participant, hx-ws.js late")
 
-    def late(route) -> None:  # noqa: ANN001
+    def late(route) -> None:
         time.sleep(0.3)  # this handler runs on Playwright's dispatcher; the browser itself keeps going
         route.fallback()
 

@@ -36,7 +36,7 @@ RECONNECT_TIMEOUT_MS = 20_000  # hx-ws backs off 0.5 s, 1 s, 2 s, 4 s … with j
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """Votes of one test must not leak into the next (the counts are asserted exactly): a server per test."""
     return fresh_server
 
@@ -49,13 +49,13 @@ def server(fresh_server):  # noqa: ANN001, ANN201
 person = new_person  # (open a link as someone, online and marked)
 
 
-def participant(new_page, server, link_key: str, **kw):  # noqa: ANN001, ANN201
+def participant(new_page, server, link_key: str, **kw):
     return person(new_page, server, link_key, PARTICIPANT_PAGE, **kw)
 
 
 
 
-def go_to_poll_phase(new_page, server, **kw) -> None:  # noqa: ANN001
+def go_to_poll_phase(new_page, server, **kw) -> None:
     """As the organiser, jump the run of show to 'Digitaal netwerken' (the presenter shows results only then)."""
     organiser = person(new_page, server, ORGANISER, ORGANISER_PAGE, **kw)
     organiser.locator("#phase-control li", has_text=POLL_PART).get_by_role("button").click()
@@ -68,7 +68,7 @@ def for_question(action: str, prompt: str) -> re.Pattern:
     return re.compile(rf"^{re.escape(action)}\s*–\s*{re.escape(prompt)}$")
 
 
-def open_question(console, prompt: str) -> None:  # noqa: ANN001
+def open_question(console, prompt: str) -> None:
     """The moderator clicks the question's own open button; the polite confirmation says it is open."""
     console.evaluate("() => { document.getElementById('poll-action-status').textContent = ''; }")
     item = console.locator("#poll-control li.poll-question", has_text=prompt)
@@ -77,17 +77,17 @@ def open_question(console, prompt: str) -> None:  # noqa: ANN001
     expect(item.locator(".badge")).to_have_text("open")
 
 
-def question_id(page) -> int:  # noqa: ANN001
+def question_id(page) -> int:
     form = page.locator("#poll-question form.poll-form")
     expect(form).to_be_visible()
     return int(form.get_attribute("data-question"))
 
 
-def choose(page, label: str) -> None:  # noqa: ANN001
+def choose(page, label: str) -> None:
     page.locator("#poll-question").get_by_label(label, exact=True).check()
 
 
-def submit(page) -> None:  # noqa: ANN001
+def submit(page) -> None:
     page.locator("#poll-question form.poll-form button[type=submit]").click()
 
 
@@ -146,15 +146,15 @@ def watch_counts(pages: dict, key: str, qid: int, expected: list[int]) -> None:
         page.evaluate(WATCH_COUNTS, [key, qid, expected, sum(expected)])
 
 
-def seen_at(page, key: str, what: str, label: str) -> float:  # noqa: ANN001
+def seen_at(page, key: str, what: str, label: str) -> float:
     try:
         page.wait_for_function("(k) => window.__seen && window.__seen[k]", arg=key)
-    except Exception as error:  # noqa: BLE001 - report what the page shows instead of a bare timeout
+    except Exception as error:
         raise AssertionError(f"{label}: {what} never happened; the page shows {current(page, key)!r}") from error
     return page.evaluate("(k) => window.__seen[k]", key)
 
 
-def current(page, key: str):  # noqa: ANN001, ANN201
+def current(page, key: str):
     qid = page.evaluate("() => { const d = document.querySelector('[id^=chart-]'); return d ? d.id.slice(6) : null; }")
     return page.evaluate(READ_COUNTS, qid) if qid else "(no chart)"
 
@@ -184,7 +184,7 @@ def assert_counts_everywhere(pages: dict, key: str, qid: int, expected: list[int
 # --- the flow ---------------------------------------------------------------------------------------------
 
 
-def test_poll_five_participants_vote_and_every_chart_shows_the_exact_counts(new_page, server) -> None:  # noqa: ANN001
+def test_poll_five_participants_vote_and_every_chart_shows_the_exact_counts(new_page, server) -> None:
     go_to_poll_phase(new_page, server)
     console = person(new_page, server, MODERATOR, MODERATOR_PAGE)
     screen = person(new_page, server, PRESENTER, PRESENTER_PAGE)
@@ -247,7 +247,7 @@ def test_poll_five_participants_vote_and_every_chart_shows_the_exact_counts(new_
         expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def test_poll_form_keeps_the_participants_choice_after_reconnect_or_reload(new_page, server) -> None:  # noqa: ANN001
+def test_poll_form_keeps_the_participants_choice_after_reconnect_or_reload(new_page, server) -> None:
     go_to_poll_phase(new_page, server, allow_ws_errors=True)
     console = person(new_page, server, MODERATOR, MODERATOR_PAGE, allow_ws_errors=True)
     fatima = participant(new_page, server, "participant:Fatima Bouzid", allow_ws_errors=True)
@@ -293,7 +293,7 @@ def test_poll_form_keeps_the_participants_choice_after_reconnect_or_reload(new_p
 # --- accessibility ----------------------------------------------------------------------------------------
 
 
-def test_poll_pages_have_no_axe_violations_after_updates(new_page, server, assert_accessible) -> None:  # noqa: ANN001
+def test_poll_pages_have_no_axe_violations_after_updates(new_page, server, assert_accessible) -> None:
     # bypass_csp only so that axe-core can be injected (see new_page in conftest.py).
     go_to_poll_phase(new_page, server, bypass_csp=True)
     console = person(new_page, server, MODERATOR, MODERATOR_PAGE, bypass_csp=True)
@@ -361,7 +361,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-def test_poll_charts_work_under_the_content_security_policy(new_page, server) -> None:  # noqa: ANN001
+def test_poll_charts_work_under_the_content_security_policy(new_page, server) -> None:
     """No bypass_csp here: the page runs under the app's real CSP (script-src 'self'; style-src 'self').
     The conftest fails the test on any console error, and Chromium logs every CSP violation as one."""
     go_to_poll_phase(new_page, server)

@@ -25,7 +25,7 @@ HOSTILE = f'<script>window.__pwned=1</script><img src=x onerror="window.__pwned=
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """The questions, votes and invitations of one test must not leak into the next: a server per test."""
     return fresh_server
 
@@ -38,21 +38,21 @@ def server(fresh_server):  # noqa: ANN001, ANN201
 person = new_person  # (open a link as someone, online and marked)
 
 
-def participant(new_page, server, link_key: str, **kw):  # noqa: ANN001, ANN201
+def participant(new_page, server, link_key: str, **kw):
     return person(new_page, server, link_key, PARTICIPANT_PAGE, **kw)
 
 
-def moderator(new_page, server, **kw):  # noqa: ANN001, ANN201
+def moderator(new_page, server, **kw):
     return person(new_page, server, MODERATOR, MODERATOR_PAGE, **kw)
 
 
-def presenter(new_page, server, **kw):  # noqa: ANN001, ANN201
+def presenter(new_page, server, **kw):
     return person(new_page, server, PRESENTER, PRESENTER_PAGE, **kw)
 
 
 
 
-def ask(page, text: str) -> None:  # noqa: ANN001
+def ask(page, text: str) -> None:
     """Submit a question through the ask form (htmx swaps the form with its confirmation)."""
     page.locator("#question-body").fill(text)
     page.locator('#ask-form button[type="submit"]').click()
@@ -60,11 +60,11 @@ def ask(page, text: str) -> None:  # noqa: ANN001
     expect(page.locator("#question-body")).to_have_value("")
 
 
-def queue_item(page, text: str):  # noqa: ANN001, ANN201
+def queue_item(page, text: str):
     return page.locator("#moderation-queue li.queue-item", has=page.locator(".question-body", has_text=text))
 
 
-def moderate(page, text: str, action: str) -> None:  # noqa: ANN001
+def moderate(page, text: str, action: str) -> None:
     """Click one of the moderator's action buttons on the question and wait for the polite confirmation."""
     status = page.locator("#action-status")
     page.evaluate("() => { document.getElementById('action-status').textContent = ''; }")
@@ -72,18 +72,18 @@ def moderate(page, text: str, action: str) -> None:  # noqa: ANN001
     expect(status).to_contain_text("Klaar:")
 
 
-def public_item(page, text: str):  # noqa: ANN001, ANN201
+def public_item(page, text: str):
     return page.locator("#question-list li[data-question]", has=page.locator(".question-body", has_text=text))
 
 
-def my_item(page, text: str):  # noqa: ANN001, ANN201
+def my_item(page, text: str):
     return page.locator("#my-questions li", has=page.locator(".question-body", has_text=text))
 
 
 # --- the flow ---------------------------------------------------------------------------------------------
 
 
-def test_question_flow_across_participants_moderator_and_presenter(new_page, server) -> None:  # noqa: ANN001
+def test_question_flow_across_participants_moderator_and_presenter(new_page, server) -> None:
     erik = participant(new_page, server, ASKER)
     fatima = participant(new_page, server, VOTER)
     console = moderator(new_page, server)
@@ -135,7 +135,7 @@ def test_question_flow_across_participants_moderator_and_presenter(new_page, ser
         expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
 
 
-def test_question_invitation_reaches_participant_and_ready_reaches_moderator(new_page, server) -> None:  # noqa: ANN001
+def test_question_invitation_reaches_participant_and_ready_reaches_moderator(new_page, server) -> None:
     erik = participant(new_page, server, ASKER)
     console = moderator(new_page, server)
     text = "Mag ik hierop live reageren? (vraag 2)"
@@ -182,7 +182,7 @@ def test_question_invitation_reaches_participant_and_ready_reaches_moderator(new
     assert not problems, "\n".join(problems)
 
 
-def test_hostile_question_text_is_shown_as_text_everywhere(new_page, server) -> None:  # noqa: ANN001
+def test_hostile_question_text_is_shown_as_text_everywhere(new_page, server) -> None:
     erik = participant(new_page, server, ASKER)
     fatima = participant(new_page, server, VOTER)
     console = moderator(new_page, server)
@@ -229,7 +229,7 @@ def test_hostile_question_text_is_shown_as_text_everywhere(new_page, server) -> 
 # --- accessibility and pausing --------------------------------------------------------------------------
 
 
-def test_question_pages_have_no_axe_violations_after_live_updates(new_page, server, assert_accessible) -> None:  # noqa: ANN001
+def test_question_pages_have_no_axe_violations_after_live_updates(new_page, server, assert_accessible) -> None:
     # bypass_csp only so that axe-core can be injected (see new_page in conftest.py).
     erik = participant(new_page, server, ASKER, bypass_csp=True)
     fatima = participant(new_page, server, VOTER, bypass_csp=True)
@@ -270,7 +270,7 @@ def test_question_pages_have_no_axe_violations_after_live_updates(new_page, serv
     assert not failures, "\n\n".join(failures)
 
 
-def test_paused_question_list_holds_back_updates_until_resumed(new_page, server) -> None:  # noqa: ANN001
+def test_paused_question_list_holds_back_updates_until_resumed(new_page, server) -> None:
     erik = participant(new_page, server, ASKER)
     fatima = participant(new_page, server, VOTER)
     console = moderator(new_page, server)

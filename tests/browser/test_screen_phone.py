@@ -25,7 +25,7 @@ OTHERS = ["participant:Fatima Bouzid", "participant:Jan de Boer"]
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """Each test moves the block through its phases and votes: a server (and database) of its own."""
     return fresh_server
 
@@ -47,7 +47,7 @@ def sql(server: LiveServer, statement: str, **params: object) -> list[tuple]:
     return _off_the_loop(lambda: asyncio.run(go()))  # type: ignore[return-value]
 
 
-def post(context, server: LiveServer, path: str, form: dict | str | None = None, ok: tuple[int, ...] = (200, 303)):  # noqa: ANN001, ANN201
+def post(context, server: LiveServer, path: str, form: dict | str | None = None, ok: tuple[int, ...] = (200, 303)):
     """A same-origin form post with this person's cookies, as their page's forms send it."""
     if isinstance(form, str):  # a repeated field ("option=1&option=2")
         response = context.post(server.url(path), data=form, max_redirects=0, headers={
@@ -59,7 +59,7 @@ def post(context, server: LiveServer, path: str, form: dict | str | None = None,
     return response
 
 
-def phone(new_page, server: LiveServer, who: str = ME, **kw):  # noqa: ANN001, ANN201
+def phone(new_page, server: LiveServer, who: str = ME, **kw):
     """A participant on a 390x844 phone, on their page, online, marked (see assert_not_reloaded)."""
     page = new_page(label=f"{who} (phone)", **kw)
     page.set_viewport_size(PHONE)
@@ -68,14 +68,14 @@ def phone(new_page, server: LiveServer, who: str = ME, **kw):  # noqa: ANN001, A
     return page
 
 
-def someone(playwright_instance, server: LiveServer, who: str):  # noqa: ANN001, ANN201
+def someone(playwright_instance, server: LiveServer, who: str):
     """Another participant, without a page: a request context with their cookies."""
     context = playwright_instance.request.new_context(base_url=server.base_url)
     assert context.get(server.links[who], max_redirects=0).status == 303
     return context
 
 
-def move_phase(organiser, server: LiveServer, page, kind: str) -> None:  # noqa: ANN001
+def move_phase(organiser, server: LiveServer, page, kind: str) -> None:
     """The organiser moves the block on; the participant's page follows over its WebSocket."""
     post(organiser.request, server, f"/e/{SLUG}/phase", {"action": "next"})
     expect(page.locator("#programme")).to_have_attribute("data-phase", kind)
@@ -87,7 +87,7 @@ def poll_question(server: LiveServer, position: int) -> tuple[int, list[int]]:
     return qid, options
 
 
-def on_first_screen(page, locator, what: str) -> None:  # noqa: ANN001
+def on_first_screen(page, locator, what: str) -> None:
     """Entirely inside the phone's first screen, the page not scrolled."""
     expect(locator).to_be_visible()
     assert page.evaluate("() => window.scrollY") == 0, f"{what}: the page was scrolled"
@@ -96,14 +96,14 @@ def on_first_screen(page, locator, what: str) -> None:  # noqa: ANN001
         f"{what} is not on the first screen of a {PHONE['width']}x{PHONE['height']} phone: {box}"
 
 
-def folded(page, kind: str) -> bool:  # noqa: ANN001
+def folded(page, kind: str) -> bool:
     return not page.locator(f'section[data-kind="{kind}"] > details.part-fold').evaluate("d => d.open")
 
 
 # --- tests ------------------------------------------------------------------------------------------------
 
 
-def test_screen_phone_puts_the_current_part_first_in_every_phase(new_page, server, assert_accessible) -> None:  # noqa: ANN001
+def test_screen_phone_puts_the_current_part_first_in_every_phase(new_page, server, assert_accessible) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
     moderator = new_person(new_page, server, "moderator:Gespreksleider", MODERATOR_PAGE)
     page = phone(new_page, server, bypass_csp=True)  # (only so that axe-core can be injected)
@@ -173,7 +173,7 @@ def test_screen_phone_puts_the_current_part_first_in_every_phase(new_page, serve
     assert_not_reloaded(page)
 
 
-def test_screen_phone_invitation_takes_the_top_the_focus_and_the_title(new_page, server) -> None:  # noqa: ANN001
+def test_screen_phone_invitation_takes_the_top_the_focus_and_the_title(new_page, server) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
     moderator = new_person(new_page, server, "moderator:Gespreksleider", MODERATOR_PAGE)
     page = phone(new_page, server)
@@ -230,7 +230,7 @@ def test_screen_phone_invitation_takes_the_top_the_focus_and_the_title(new_page,
     expect(page.locator("#on-air")).to_be_hidden()
 
 
-def test_screen_phone_open_results_table_survives_live_updates(new_page, server, playwright_instance) -> None:  # noqa: ANN001
+def test_screen_phone_open_results_table_survives_live_updates(new_page, server, playwright_instance) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
     moderator = new_person(new_page, server, "moderator:Gespreksleider", MODERATOR_PAGE)
     page = phone(new_page, server)
@@ -276,7 +276,7 @@ def test_screen_phone_open_results_table_survives_live_updates(new_page, server,
     assert_not_reloaded(page)
 
 
-def test_screen_phone_refused_ballot_shows_the_ballot_that_counts(new_page, server) -> None:  # noqa: ANN001
+def test_screen_phone_refused_ballot_shows_the_ballot_that_counts(new_page, server) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
     moderator = new_person(new_page, server, "moderator:Gespreksleider", MODERATOR_PAGE)
     page = phone(new_page, server, expected_statuses=(422,))

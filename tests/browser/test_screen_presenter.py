@@ -35,7 +35,7 @@ LONG_QUESTION = ("Wat vraagt 'één overheid' concreet van het Rijk als het gaat
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """Each test drives the block through its own phases: a server of its own."""
     return fresh_server
 
@@ -102,7 +102,7 @@ CHART_FITS = """(id) => {
 SVG_TEXTS = "(id) => [...document.querySelectorAll('#' + id + ' svg text')].map(t => t.textContent)"
 
 
-def settled(page, script: str, arg: object, label: str) -> None:  # noqa: ANN001
+def settled(page, script: str, arg: object, label: str) -> None:
     """Wait until the screen has laid itself out (fonts, fitting, chart redraws), then report what is wrong."""
     try:
         page.wait_for_function(f"(arg) => ({script})(arg).length === 0", arg=arg, timeout=8_000)
@@ -111,15 +111,15 @@ def settled(page, script: str, arg: object, label: str) -> None:  # noqa: ANN001
         raise AssertionError(f"{label} ({page.viewport_size}):\n  " + "\n  ".join(problems)) from None
 
 
-def fits(page, selectors: list[str], label: str) -> None:  # noqa: ANN001
+def fits(page, selectors: list[str], label: str) -> None:
     settled(page, BOXES_FIT, selectors, label)
 
 
-def chart_fits(page, chart_id: str, label: str) -> None:  # noqa: ANN001
+def chart_fits(page, chart_id: str, label: str) -> None:
     settled(page, CHART_FITS, chart_id, label)
 
 
-def font_px(page, selector: str) -> float:  # noqa: ANN001
+def font_px(page, selector: str) -> float:
     return page.evaluate("(s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize)", selector)
 
 
@@ -146,7 +146,7 @@ def sql(server: LiveServer, statement: str) -> list[tuple]:
 class Block:
     """The organiser (signed in) and participants (API contexts with their own cookies) driving the demo block."""
 
-    def __init__(self, new_page, server: LiveServer, playwright_instance) -> None:  # noqa: ANN001
+    def __init__(self, new_page, server: LiveServer, playwright_instance) -> None:
         self.server, self.playwright = server, playwright_instance
         self.organiser = new_page(label="organiser").request
         self.people: dict[str, object] = {}
@@ -155,12 +155,12 @@ class Block:
         for qid, kind in sql(server, "SELECT id, kind FROM poll_question ORDER BY position"):
             self.polls.setdefault(kind, qid)
 
-    def post(self, who, path: str, form: dict) -> None:  # noqa: ANN001
+    def post(self, who, path: str, form: dict) -> None:
         response = who.post(self.server.url(path), form=form, headers={"Origin": self.server.base_url},
                             max_redirects=0)
         assert response.status in (200, 204, 303), f"POST {path} -> {response.status}: {response.text()[:300]}"
 
-    def person(self, name: str):  # noqa: ANN201
+    def person(self, name: str):
         if name not in self.people:
             context = self.playwright.request.new_context(base_url=self.server.base_url)
             assert context.get(self.server.links[f"participant:{name}"], max_redirects=0).status == 303
@@ -198,13 +198,13 @@ class Block:
 
 
 @pytest.fixture
-def block(new_page, server, playwright_instance):  # noqa: ANN001, ANN201
+def block(new_page, server, playwright_instance):
     driver = Block(new_page, server, playwright_instance)
     yield driver
     driver.dispose()
 
 
-def presenter(new_page, server, size: str = "1080p", overlay: bool = False, **kw):  # noqa: ANN001, ANN201
+def presenter(new_page, server, size: str = "1080p", overlay: bool = False, **kw):
     page = new_page(label=f"presenter {size}{' overlay' if overlay else ''}", **kw)
     page.set_viewport_size(SIZES[size])
     open_online(page, server, "presenter:Presentatiescherm", PRESENTER_PAGE)
@@ -218,7 +218,7 @@ def presenter(new_page, server, size: str = "1080p", overlay: bool = False, **kw
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_screen_presenter_before_the_start_shows_address_code_and_qr(new_page, server, size: str) -> None:  # noqa: ANN001
+def test_screen_presenter_before_the_start_shows_address_code_and_qr(new_page, server, size: str) -> None:
     page = presenter(new_page, server, size)
     expect(page.locator("#presenter-stage")).to_have_attribute("data-phase", "before")
     address = server.base_url.split("://", 1)[1]
@@ -237,7 +237,7 @@ def test_screen_presenter_before_the_start_shows_address_code_and_qr(new_page, s
     assert font_px(page, "#presenter-join .join-code") >= 0.08 * SIZES[size]["height"], f"{size}: the code is small"
 
 
-def test_screen_presenter_question_on_air_fills_the_screen_at_every_size(new_page, server, block) -> None:  # noqa: ANN001
+def test_screen_presenter_question_on_air_fills_the_screen_at_every_size(new_page, server, block) -> None:
     block.goto("debate")
     block.ask_on_air("Erik van Dijk", QUESTION, upvotes=3)
     for size, viewport in SIZES.items():
@@ -268,7 +268,7 @@ def test_screen_presenter_question_on_air_fills_the_screen_at_every_size(new_pag
     fits(page, ["#on-air .on-air-question", "#on-air .on-air-asker"], "720p, anonymous")
 
 
-def test_screen_presenter_debate_without_a_question_on_air_invites_questions(new_page, server, block) -> None:  # noqa: ANN001
+def test_screen_presenter_debate_without_a_question_on_air_invites_questions(new_page, server, block) -> None:
     block.goto("debate")
     page = presenter(new_page, server)
     join = page.locator("#presenter-join")
@@ -286,7 +286,7 @@ def test_screen_presenter_debate_without_a_question_on_air_invites_questions(new
     expect(join).to_be_hidden()
 
 
-def test_screen_presenter_open_poll_charts_fit_at_every_size(new_page, server, block) -> None:  # noqa: ANN001
+def test_screen_presenter_open_poll_charts_fit_at_every_size(new_page, server, block) -> None:
     block.goto("poll")
     page = presenter(new_page, server)
     expect(page.locator("#poll-results .poll-waiting")).to_be_visible()  # nothing open yet: how to vote along
@@ -344,7 +344,7 @@ def test_screen_presenter_open_poll_charts_fit_at_every_size(new_page, server, b
             chart_fits(page, chart_id, f"overall picture, {size}")
 
 
-def test_screen_presenter_words_keep_their_accents_for_participants_too(new_page, server, block) -> None:  # noqa: ANN001
+def test_screen_presenter_words_keep_their_accents_for_participants_too(new_page, server, block) -> None:
     block.goto("poll")
     qid = block.poll("words", [{"text": w} for w in WORDS])
     participant = new_page(label="participant")
@@ -355,7 +355,7 @@ def test_screen_presenter_words_keep_their_accents_for_participants_too(new_page
     assert "efficiënt" in words and "efficient" not in words, words
 
 
-def test_screen_presenter_lunch_closing_and_thanks_fit(new_page, server, block) -> None:  # noqa: ANN001
+def test_screen_presenter_lunch_closing_and_thanks_fit(new_page, server, block) -> None:
     block.post(block.organiser, f"/e/{SLUG}/tables/seating", {"action": "preview"})
     block.post(block.organiser, f"/e/{SLUG}/tables/seating", {"action": "publish"})
     block.goto("lunch")
@@ -379,7 +379,7 @@ def test_screen_presenter_lunch_closing_and_thanks_fit(new_page, server, block) 
     fits(page, ["#stage-title", "#presenter-stage .stage-text"], "after")
 
 
-def test_screen_presenter_overlay_is_a_readable_band_at_the_bottom(new_page, server, block) -> None:  # noqa: ANN001
+def test_screen_presenter_overlay_is_a_readable_band_at_the_bottom(new_page, server, block) -> None:
     block.goto("debate")
     block.ask_on_air("Erik van Dijk", QUESTION, upvotes=2)
     page = presenter(new_page, server, "1080p", overlay=True)
@@ -396,7 +396,7 @@ def test_screen_presenter_overlay_is_a_readable_band_at_the_bottom(new_page, ser
     fits(page, ["#on-air .on-air-question", "#on-air .on-air-asker"], "overlay")
 
 
-def test_screen_presenter_is_accessible_in_every_phase(new_page, server, block, assert_accessible) -> None:  # noqa: ANN001
+def test_screen_presenter_is_accessible_in_every_phase(new_page, server, block, assert_accessible) -> None:
     # bypass_csp only so that axe-core can be injected (see new_page in conftest.py).
     page = presenter(new_page, server, bypass_csp=True)
     failures = []

@@ -19,12 +19,12 @@ PARTS = ["Het G40Gesprek", "Digitaal netwerken", "Interactieve netwerklunch", "B
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """The block must start before its start: a server of its own."""
     return fresh_server
 
 
-def expect_at(page, kind: str, title: str | None, part_id: str) -> None:  # noqa: ANN001
+def expect_at(page, kind: str, title: str | None, part_id: str) -> None:
     """The page's run of show shows the block at this part (or before/after it), buttons included."""
     panel = page.locator("#phase-control")
     expect(panel).to_have_attribute("data-phase", kind, timeout=FOLLOW_MS)
@@ -34,13 +34,13 @@ def expect_at(page, kind: str, title: str | None, part_id: str) -> None:  # noqa
     expect(panel.locator('#phase-step input[name="expected"]')).to_have_value(part_id, timeout=FOLLOW_MS)
 
 
-def frozen_moderator(new_page, server, key: str) -> tuple[object, dict]:  # noqa: ANN001
+def frozen_moderator(new_page, server, key: str) -> tuple[object, dict]:
     """A moderator whose screen stops hearing from the server while ``frozen["on"]`` (a tab that fell behind: a
     slow network, a laptop that just woke up). Their clicks still reach the server."""
     page = new_page(label=key, bypass_csp=True, expected_statuses=(422,))
     frozen = {"on": False}
 
-    def relay(ws) -> None:  # noqa: ANN001
+    def relay(ws) -> None:
         upstream = ws.connect_to_server()
         upstream.on_message(lambda message: None if frozen["on"] else ws.send(message))
 
@@ -50,7 +50,7 @@ def frozen_moderator(new_page, server, key: str) -> tuple[object, dict]:  # noqa
     return page, frozen
 
 
-def test_screen_run_of_show_follows_live_and_refuses_a_stale_click(new_page, server, assert_accessible) -> None:  # noqa: ANN001
+def test_screen_run_of_show_follows_live_and_refuses_a_stale_click(new_page, server, assert_accessible) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
     lead = new_person(new_page, server, "moderator:Gespreksleider", MODERATOR_PAGE)
     assistant, frozen = frozen_moderator(new_page, server, "moderator:Assistent moderatie")

@@ -25,7 +25,7 @@ LATE_JOINER = "Laura Laatkomer"
 
 
 @pytest.fixture
-def server(fresh_server):  # noqa: ANN001, ANN201
+def server(fresh_server):
     """Every test here publishes or changes a seating: each gets a server (and a database) of its own."""
     return fresh_server
 
@@ -41,32 +41,32 @@ def server(fresh_server):  # noqa: ANN001, ANN201
 
 
 
-def open_host(new_page, server, host: str, **kw):  # noqa: ANN001, ANN201
+def open_host(new_page, server, host: str, **kw):
     page = new_person(new_page, server, f"host:{host}", HOST_PAGE, **kw)
     expect(page.locator("#host-table-title")).to_have_text(TABLE_OF[host])
     return page
 
 
-def seating_action(organiser, action: str, status: str | re.Pattern) -> None:  # noqa: ANN001
+def seating_action(organiser, action: str, status: str | re.Pattern) -> None:
     """Press one of the seating buttons and wait for the answer to the POST in #seating-status."""
     organiser.locator(f'#seating-section button[name="action"][value="{action}"]').click()
     expect(organiser.locator("#seating-status")).to_have_text(status)
 
 
-def preview_and_publish(organiser) -> None:  # noqa: ANN001
+def preview_and_publish(organiser) -> None:
     seating_action(organiser, "preview", "Voorbeeld klaar. Deelnemers zien hun tafel zodra u publiceert.")
     expect(organiser.locator("#seating-panel .badge.warning")).to_have_text("voorbeeld: deelnemers zien dit nog niet")
     seating_action(organiser, "publish", "Gepubliceerd: alle deelnemers zien nu hun tafel.")
     expect(organiser.locator("#seating-panel .badge.success").first).to_have_text("gepubliceerd")
 
 
-def group(organiser, table: str):  # noqa: ANN001, ANN201
+def group(organiser, table: str):
     """The organiser panel's <details> of one table."""
     return organiser.locator("#seating-panel details.table-group").filter(
         has=organiser.locator("summary > strong", has_text=re.compile(f"^{re.escape(table)}$")))
 
 
-def guest_counts(organiser) -> dict[str, int]:  # noqa: ANN001
+def guest_counts(organiser) -> dict[str, int]:
     """table name -> number of guests, read from the panel's summaries ("<table> · <host> · N gasten · …")."""
     counts = {}
     for table in HOST_OF:
@@ -77,13 +77,13 @@ def guest_counts(organiser) -> dict[str, int]:  # noqa: ANN001
     return counts
 
 
-def guests_of(organiser, table: str) -> list[str]:  # noqa: ANN001
+def guests_of(organiser, table: str) -> list[str]:
     """The names at one table in the organiser panel (from each move button's visually hidden " – <name>")."""
     buttons = group(organiser, table).locator("> ul form.inline-form button[type=submit]")
     return [text.split("–", 1)[1].strip() for text in buttons.all_text_contents()]
 
 
-def move_by_hand(organiser, name: str, from_table: str, to_table: str) -> None:  # noqa: ANN001
+def move_by_hand(organiser, name: str, from_table: str, to_table: str) -> None:
     details = group(organiser, from_table)
     if details.get_attribute("open") is None:
         details.locator("> summary").click()
@@ -95,18 +95,18 @@ def move_by_hand(organiser, name: str, from_table: str, to_table: str) -> None: 
     expect(organiser.locator("#seating-status")).to_have_text("Verplaatst.")
 
 
-def guest_rows(host_page):  # noqa: ANN001, ANN201
+def guest_rows(host_page):
     return host_page.locator("#guest-list table tbody tr")
 
 
-def guest_row(host_page, name: str):  # noqa: ANN001, ANN201
+def guest_row(host_page, name: str):
     return guest_rows(host_page).filter(has=host_page.locator("td:first-child", has_text=re.compile(f"^{re.escape(name)}$")))
 
 
 # --- tests -----------------------------------------------------------------------------------------------
 
 
-def test_table_publish_card_and_host_list(new_page, server) -> None:  # noqa: ANN001
+def test_table_publish_card_and_host_list(new_page, server) -> None:
     name = "Marieke Hendriks"
     participant = new_person(new_page, server, f"participant:{name}", PARTICIPANT_PAGE)
     hosts = {host: open_host(new_page, server, host) for host in TABLE_OF}  # all six: any table may be hers
@@ -167,7 +167,7 @@ def test_table_publish_card_and_host_list(new_page, server) -> None:  # noqa: AN
     assert_not_reloaded(organiser, *hosts.values())
 
 
-def test_table_button_works_without_javascript(chromium, new_page, server) -> None:  # noqa: ANN001
+def test_table_button_works_without_javascript(chromium, new_page, server) -> None:
     """With script off (no htmx, no socket), the button is still a form that records the click and gets her to
     the video meeting: the forwarding page needs no script either."""
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
@@ -179,7 +179,7 @@ def test_table_button_works_without_javascript(chromium, new_page, server) -> No
     elsewhere: list[str] = []
     video = re.compile(r"^https://meet\.jit\.si/G40-Samen-")
 
-    def guard(route) -> None:  # noqa: ANN001
+    def guard(route) -> None:
         if video.match(route.request.url):
             route.fulfill(status=200, content_type="text/html; charset=utf-8",
                           body="<!doctype html><title>Video</title><p>Video</p>")
@@ -207,7 +207,7 @@ def test_table_button_works_without_javascript(chromium, new_page, server) -> No
     assert_not_reloaded(organiser, host)
 
 
-def test_table_late_joiner_appears_on_host_list_live(new_page, server) -> None:  # noqa: ANN001
+def test_table_late_joiner_appears_on_host_list_live(new_page, server) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
     preview_and_publish(organiser)
 
@@ -257,7 +257,7 @@ def test_table_late_joiner_appears_on_host_list_live(new_page, server) -> None: 
     assert_not_reloaded(organiser, host)
 
 
-def test_table_manual_move_updates_both_hosts_live(new_page, server) -> None:  # noqa: ANN001
+def test_table_manual_move_updates_both_hosts_live(new_page, server) -> None:
     first, second = "Tafel Stad en regio", "Tafel Eén overheid"
     assert HOST_OF[first] == "Annemiek de Vries" and HOST_OF[second] == "Pieter Bakker"
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
@@ -293,7 +293,7 @@ def test_table_manual_move_updates_both_hosts_live(new_page, server) -> None:  #
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_table_pages_have_no_axe_violations(new_page, server, lang: str) -> None:  # noqa: ANN001
+def test_table_pages_have_no_axe_violations(new_page, server, lang: str) -> None:
     organiser = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE, bypass_csp=True,
                            lang=lang)
     organiser.locator('#seating-section button[name="action"][value="preview"]').click()

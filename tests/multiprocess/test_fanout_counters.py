@@ -33,7 +33,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], i
 
 @pytest.mark.parametrize("screens", [4, 100])
 async def test_one_render_and_one_encoding_per_update_whatever_the_audience(
-        seeded, tmp_path: Path, screens: int) -> None:  # noqa: ANN001
+        seeded, tmp_path: Path, screens: int) -> None:
     template, cookies, question_id, options = seeded
     samen = SamenSide(tmp_path, template, cookies, question_id, options)
     await samen.start()

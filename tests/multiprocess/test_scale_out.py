@@ -42,7 +42,7 @@ class Process:
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATABASE_URL=database_url, BROKER_URL=redis_url, SECRET_KEY=SECRET,
                    BASE_URL=self.base, LIVE_TICK_MS="50", SAMEN_DATA_DIR=str(tmp))
-        self.log = open(tmp / f"uvicorn-{self.port}.log", "w")  # noqa: SIM115
+        self.log = open(tmp / f"uvicorn-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--ws-per-message-deflate", "false"],
@@ -50,7 +50,7 @@ class Process:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{self.base}/healthz", timeout=1)
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=1)  # noqa: S310 - our own server
                 return
             except (urllib.error.URLError, ConnectionError, OSError):
                 if self.proc.poll() is not None:
@@ -67,7 +67,7 @@ class Process:
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -77,7 +77,7 @@ OPENER = urllib.request.build_opener(NoRedirect)
 def request(process: Process, path: str, cookie: str = "", data: dict | None = None) -> tuple[int, dict, str]:
     body = urllib.parse.urlencode(data or {}).encode() if data is not None else None
     headers = {"Cookie": cookie, "Origin": process.base}
-    req = urllib.request.Request(process.base + path, data=body, headers=headers, method="POST" if data is not None else "GET")
+    req = urllib.request.Request(process.base + path, data=body, headers=headers, method="POST" if data is not None else "GET")  # noqa: S310 - our own server
     try:
         response = OPENER.open(req, timeout=10)
     except urllib.error.HTTPError as error:
@@ -91,7 +91,7 @@ def sign_in(process: Process, link: str) -> str:
     return headers["set-cookie"].split(";")[0]
 
 
-async def receive_until(ws, pattern: str, seconds: float = 10) -> str:  # noqa: ANN001
+async def receive_until(ws, pattern: str, seconds: float = 10) -> str:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -102,20 +102,20 @@ async def receive_until(ws, pattern: str, seconds: float = 10) -> str:  # noqa: 
             return message
 
 
-async def receive_all(ws, patterns: list[str], seconds: float = 10) -> None:  # noqa: ANN001
+async def receive_all(ws, patterns: list[str], seconds: float = 10) -> None:
     waiting = list(patterns)
     while waiting:
         message = await asyncio.wait_for(ws.recv(), seconds)
         waiting = [p for p in waiting if not re.search(p, message)]
 
 
-def connect(process: Process, cookie: str, view: str = "participant"):  # noqa: ANN201
+def connect(process: Process, cookie: str, view: str = "participant"):
     return websockets.connect(f"ws://127.0.0.1:{process.port}/ws/{view}/{SLUG}", compression=None,
                               additional_headers={"Cookie": cookie, "Origin": process.base}, open_timeout=10)
 
 
 @pytest.fixture
-def cluster(tmp_path):  # noqa: ANN001, ANN201
+def cluster(tmp_path):
     redis_url = require_redis()
     with postgres_database() as database_url:
         upgrade(database_url)
@@ -136,7 +136,7 @@ def cluster(tmp_path):  # noqa: ANN001, ANN201
                 process.kill()
 
 
-def test_two_processes_on_postgresql_and_redis_behave_as_one(cluster):  # noqa: ANN001
+def test_two_processes_on_postgresql_and_redis_behave_as_one(cluster):
     a, b = cluster
     erik_a = sign_in(a, f"/j/{demo_token(SECRET, 'participant:Erik van Dijk')}")
     fatima_b = sign_in(b, f"/j/{demo_token(SECRET, 'participant:Fatima Bouzid')}")
@@ -184,7 +184,7 @@ def restart_redis(port: int) -> None:
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to restart Redis")
-def test_a_redis_restart_heals_by_itself(cluster):  # noqa: ANN001
+def test_a_redis_restart_heals_by_itself(cluster):
     a, b = cluster
     erik_a = sign_in(a, f"/j/{demo_token(SECRET, 'participant:Erik van Dijk')}")
     fatima_b = sign_in(b, f"/j/{demo_token(SECRET, 'participant:Fatima Bouzid')}")

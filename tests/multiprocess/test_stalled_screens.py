@@ -22,7 +22,7 @@ def seeded(tmp_path: Path) -> tuple[Path, list[str], int, list[int]]:
     return template, cookies, question_id, options
 
 
-async def test_a_screen_that_stops_reading_is_reset_and_the_others_stay_current(seeded, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_a_screen_that_stops_reading_is_reset_and_the_others_stay_current(seeded, tmp_path: Path) -> None:
     template, cookies, question_id, options = seeded
     samen = SamenSide(tmp_path, template, cookies, question_id, options)
     await samen.start()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from app.tables.assign import Person, Table, assign, history_of, lower_bound, quality, rebalance, seat_late, shuffle
 
 
-def event(n_people: int, n_tables: int, n_cities: int, seed: int = 1, topics: bool = False):  # noqa: ANN201
+def event(n_people: int, n_tables: int, n_cities: int, seed: int = 1, topics: bool = False):
     rng = random.Random(seed)
     cities = [f"city{i}" for i in range(n_cities)]
     weights = [1 / (i + 1) for i in range(n_cities)]  # a few big cities, many small ones
@@ -104,7 +104,7 @@ def test_no_shows_are_tolerated_then_rebalanced_with_fewest_moves():
 @settings(max_examples=40, deadline=None)
 @given(n_tables=st.integers(1, 12), n_guests=st.integers(0, 80), n_cities=st.integers(1, 15),
        seed=st.integers(0, 10_000), hosts=st.booleans())
-def test_every_guest_seated_once_balanced_and_never_below_the_bound(n_tables, n_guests, n_cities, seed, hosts):  # noqa: ANN001
+def test_every_guest_seated_once_balanced_and_never_below_the_bound(n_tables, n_guests, n_cities, seed, hosts):
     rng = random.Random(seed)
     tables = [Table(id=i, capacity=10, host=Person(id=10_000 + i, city=f"c{rng.randrange(n_cities)}") if hosts else None)
               for i in range(n_tables)]

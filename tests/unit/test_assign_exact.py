@@ -71,7 +71,7 @@ def exact_minimum(tables: list[Table], guests: list[Person]) -> int:
     return int(round(result.fun)) + host_pairs
 
 
-def small_case(seed: int, n_tables: int, n_guests: int, n_cities: int, hosts: bool):  # noqa: ANN201
+def small_case(seed: int, n_tables: int, n_guests: int, n_cities: int, hosts: bool):
     rng = random.Random(seed)
     weights = [1 / (i + 1) for i in range(n_cities)]
     cities = [f"c{i}" for i in range(n_cities)]
@@ -82,7 +82,7 @@ def small_case(seed: int, n_tables: int, n_guests: int, n_cities: int, hosts: bo
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_engine_reaches_the_exact_minimum_on_small_cases(seed):  # noqa: ANN001
+def test_engine_reaches_the_exact_minimum_on_small_cases(seed):
     tables, guests = small_case(seed, n_tables=3 + seed % 3, n_guests=14 + 2 * seed, n_cities=4 + seed % 3, hosts=True)
     people = {g.id: g for g in guests} | {t.host.id: t.host for t in tables if t.host}
     got = quality(assign(tables, guests, seed=seed), people).same_city_pairs
@@ -104,7 +104,7 @@ def test_the_extra_seats_go_where_they_cost_nothing():
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), n_tables=st.integers(2, 4), n_guests=st.integers(2, 16),
        n_cities=st.integers(1, 5), hosts=st.booleans())
-def test_engine_matches_the_exact_solver(seed, n_tables, n_guests, n_cities, hosts):  # noqa: ANN001
+def test_engine_matches_the_exact_solver(seed, n_tables, n_guests, n_cities, hosts):
     tables, guests = small_case(seed, n_tables, n_guests, n_cities, hosts)
     people = {g.id: g for g in guests} | {t.host.id: t.host for t in tables if t.host}
     seating = assign(tables, guests, seed=seed)
@@ -117,7 +117,7 @@ def _min_repeats_brute_force(people: list[int], sizes: list[int], met: dict) -> 
     engine weighs it (a pair that met twice weighs 4, once 1: better two new encounters than one pair thrice)."""
     from itertools import combinations
 
-    def splits(rest: list[int], sizes: list[int]):  # noqa: ANN202
+    def splits(rest: list[int], sizes: list[int]):
         if not sizes:
             yield []
             return
@@ -133,7 +133,7 @@ def _min_repeats_brute_force(people: list[int], sizes: list[int], met: dict) -> 
 
 
 @pytest.mark.parametrize(("n_people", "n_tables", "rounds"), [(6, 2, 3), (8, 2, 3), (9, 3, 4), (8, 4, 4)])
-def test_repeated_pairs_across_rounds_are_at_the_proven_minimum(n_people, n_tables, rounds):  # noqa: ANN001
+def test_repeated_pairs_across_rounds_are_at_the_proven_minimum(n_people, n_tables, rounds):
     """Small tight cases (everyone from one place, so only meeting new people counts): after each round, the
     next round repeats no more than the best possible seating does (by brute force over every seating)."""
     from app.tables.assign import history_of

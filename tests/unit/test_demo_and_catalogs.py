@@ -17,7 +17,7 @@ from tests.conftest import SECRET, query, run
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_is_idempotent_and_carries_the_real_programme(settings):  # noqa: ANN001
+def test_demo_is_idempotent_and_carries_the_real_programme(settings):
     async def twice() -> tuple[list, list]:
         db = Database(settings.database_url)
         try:
@@ -61,9 +61,9 @@ def test_every_ui_string_has_a_dutch_translation():
 
 
 @pytest.mark.parametrize("locale", ["nl", "en"])
-def test_compiled_catalogs_match_their_sources(locale):  # noqa: ANN001
+def test_compiled_catalogs_match_their_sources(locale):
     base = ROOT / f"app/locale/{locale}/LC_MESSAGES/messages"
-    def entries(catalog) -> dict:  # noqa: ANN001
+    def entries(catalog) -> dict:
         as_key = lambda value: value if isinstance(value, str) else tuple(value)  # noqa: E731 (plurals)
         return {as_key(m.id): as_key(m.string) for m in catalog if m.id and any(as_key(m.string)) and not m.fuzzy}
 

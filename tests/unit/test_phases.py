@@ -9,7 +9,7 @@ from app.events import service
 from tests.conftest import SECRET, run
 
 
-async def walk(settings, actions):  # noqa: ANN001, ANN201
+async def walk(settings, actions):
     from app.demo import create_demo
 
     db = Database(settings.database_url)
@@ -29,26 +29,26 @@ async def walk(settings, actions):  # noqa: ANN001, ANN201
     return seen
 
 
-def test_next_walks_through_the_programme_and_ends(settings):  # noqa: ANN001
+def test_next_walks_through_the_programme_and_ends(settings):
     kinds = run(walk(settings, [("next", None)] * 6))
     assert kinds == ["debate", "poll", "lunch", "closing", "after", "refused"]
 
 
-def test_previous_walks_back_to_before_the_start(settings):  # noqa: ANN001
+def test_previous_walks_back_to_before_the_start(settings):
     kinds = run(walk(settings, [("next", None)] * 5 + [("previous", None)] * 6))
     assert kinds[5:] == ["closing", "lunch", "poll", "debate", "before", "refused"]
 
 
 @pytest.mark.parametrize(("part", "expected"), [(1, "debate"), (4, "closing"), (999, "refused"), (None, "refused")])
-def test_goto_a_part(settings, part, expected):  # noqa: ANN001
+def test_goto_a_part(settings, part, expected):
     assert run(walk(settings, [("goto", part)])) == [expected]
 
 
-def test_reset_and_unknown_actions(settings):  # noqa: ANN001
+def test_reset_and_unknown_actions(settings):
     assert run(walk(settings, [("next", None), ("reset", None), ("explode", None)])) == ["debate", "before", "refused"]
 
 
-async def moves(settings, steps):  # noqa: ANN001, ANN201
+async def moves(settings, steps):
     """Run (action, part, expected) steps; returns (phase mark or "stale"/"refused", phase_changed_at) per step."""
     from app.demo import create_demo
 
@@ -71,13 +71,13 @@ async def moves(settings, steps):  # noqa: ANN001, ANN201
     return seen
 
 
-def test_relative_moves_check_where_the_block_is_expected(settings):  # noqa: ANN001
+def test_relative_moves_check_where_the_block_is_expected(settings):
     seen = run(moves(settings, [("next", None, "before"), ("next", None, "before"), ("previous", None, "before"),
                                 ("next", None, "1"), ("previous", None, "2"), ("previous", None, "1")]))
     assert [mark for mark, _ in seen] == ["1", "stale", "stale", "2", "1", "before"]
 
 
-def test_the_stale_message_names_where_the_block_is_now(settings):  # noqa: ANN001
+def test_the_stale_message_names_where_the_block_is_now(settings):
     async def go() -> list[tuple[str, dict]]:
         from app.demo import create_demo
 
@@ -100,7 +100,7 @@ def test_the_stale_message_names_where_the_block_is_now(settings):  # noqa: ANN0
     assert message.startswith("The block has already moved on to %(part)s") and params == {"part": "Het G40Gesprek"}
 
 
-def test_goto_and_reset_twice_change_nothing_the_second_time(settings):  # noqa: ANN001
+def test_goto_and_reset_twice_change_nothing_the_second_time(settings):
     seen = run(moves(settings, [("goto", 3, None), ("goto", 3, "before"), ("reset", None, None),
                                 ("reset", None, "3")]))
     assert [mark for mark, _ in seen] == ["3", "3", "before", "before"]

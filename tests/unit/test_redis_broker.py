@@ -17,7 +17,7 @@ def redis_url() -> str:
     return require_redis()
 
 
-async def wait_for(condition, seconds: float = 5.0) -> None:  # noqa: ANN001
+async def wait_for(condition, seconds: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
@@ -41,7 +41,7 @@ async def two_hubs(url: str) -> tuple[Hub, Hub, list[str]]:
     return hubs[0], hubs[1], renders
 
 
-async def test_a_change_in_one_process_reaches_the_other(redis_url):  # noqa: ANN001
+async def test_a_change_in_one_process_reaches_the_other(redis_url):
     a, b, renders = await two_hubs(redis_url)
     try:
         page_on_b = Subscriber(locale="nl", topics=["t:1"])
@@ -60,7 +60,7 @@ async def test_a_change_in_one_process_reaches_the_other(redis_url):  # noqa: AN
         await b.broker.stop()
 
 
-async def test_presence_is_shared_between_processes(redis_url):  # noqa: ANN001
+async def test_presence_is_shared_between_processes(redis_url):
     a, b, _ = await two_hubs(redis_url)
     try:
         a.arrive("event:99", "17")
@@ -75,7 +75,7 @@ async def test_presence_is_shared_between_processes(redis_url):  # noqa: ANN001
         await b.broker.stop()
 
 
-async def test_reconnects_after_losing_redis_and_resyncs_pages(redis_url):  # noqa: ANN001
+async def test_reconnects_after_losing_redis_and_resyncs_pages(redis_url):
     a, b, _ = await two_hubs(redis_url)
     try:
         page = Subscriber(locale="nl", topics=["t:2"])

@@ -23,7 +23,7 @@ ENDPOINTS = ("on-air", "poll", "tables")
 
 
 @pytest.fixture
-def people(demo, browser):  # noqa: ANN001, ANN201
+def people(demo, browser):
     signed = {}
     for key in (ORGANISER, ERIK, FATIMA, JAN, MODERATOR):
         signed[key] = browser()
@@ -31,7 +31,7 @@ def people(demo, browser):  # noqa: ANN001, ANN201
     return signed
 
 
-def token_on_page(organiser) -> str:  # noqa: ANN001
+def token_on_page(organiser) -> str:
     page = organiser.get(f"/e/{SLUG}/organiser")
     assert page.status_code == 200
     return re.search(r'<input id="api-token"[^>]*value="([^"]+)"', page.text).group(1)
@@ -41,16 +41,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-def scalar(settings, sql: str, **params: object):  # noqa: ANN001, ANN201
+def scalar(settings, sql: str, **params: object):
     return query(settings, sql, **params)[0][0]
 
 
-def expected_token(settings) -> str:  # noqa: ANN001
+def expected_token(settings) -> str:
     event_id, version = query(settings, "SELECT id, api_version FROM event WHERE slug = :s", s=SLUG)[0]
     return api_token(SECRET, SimpleNamespace(id=event_id, api_version=version))
 
 
-def ask_and_approve(settings, people, who: str, body: str, anonymous: bool = False) -> int:  # noqa: ANN001
+def ask_and_approve(settings, people, who: str, body: str, anonymous: bool = False) -> int:
     data = {"body": body, "key": ""}
     if anonymous:
         data["anonymous"] = "1"
@@ -60,11 +60,11 @@ def ask_and_approve(settings, people, who: str, body: str, anonymous: bool = Fal
     return qid
 
 
-def moderate(people, qid: int, action: str) -> None:  # noqa: ANN001
+def moderate(people, qid: int, action: str) -> None:
     assert people[MODERATOR].post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": action}).status_code == 200
 
 
-def poll_question(settings, position: int) -> tuple[int, list[int]]:  # noqa: ANN001
+def poll_question(settings, position: int) -> tuple[int, list[int]]:
     qid = scalar(settings, "SELECT id FROM poll_question WHERE position = :p", p=position)
     return qid, [o for (o,) in query(settings, "SELECT id FROM poll_option WHERE question_id = :q ORDER BY position",
                                      q=qid)]
@@ -73,7 +73,7 @@ def poll_question(settings, position: int) -> tuple[int, list[int]]:  # noqa: AN
 # --- the token -----------------------------------------------------------------------------------------
 
 
-def test_the_organiser_sees_the_token_derived_from_the_secret(settings, people):  # noqa: ANN001
+def test_the_organiser_sees_the_token_derived_from_the_secret(settings, people):
     token = token_on_page(people[ORGANISER])
     assert token == expected_token(settings)
     assert f"http://testserver{API}" in people[ORGANISER].get(f"/e/{SLUG}/organiser").text
@@ -83,7 +83,7 @@ def test_the_organiser_sees_the_token_derived_from_the_secret(settings, people):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_no_or_wrong_token_is_401_json(client, settings, demo, endpoint):  # noqa: ANN001
+def test_no_or_wrong_token_is_401_json(client, settings, demo, endpoint):
     token = expected_token(settings)
     for headers in ({}, bearer(""), bearer("x" * 32), bearer(token[:-1]), bearer(token + "x"),
                     {"authorization": token}, {"authorization": f"Basic {token}"},
@@ -97,7 +97,7 @@ def test_no_or_wrong_token_is_401_json(client, settings, demo, endpoint):  # noq
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_unknown_event_is_404_json(client, settings, demo, endpoint):  # noqa: ANN001
+def test_unknown_event_is_404_json(client, settings, demo, endpoint):
     token = expected_token(settings)
     for slug in ("bestaat-niet", "x" * 61, SLUG + "-2"):
         response = client.get(f"/api/v1/events/{slug}/{endpoint}", headers=bearer(token))
@@ -106,7 +106,7 @@ def test_unknown_event_is_404_json(client, settings, demo, endpoint):  # noqa: A
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_the_right_token_is_200(client, settings, demo, endpoint):  # noqa: ANN001
+def test_the_right_token_is_200(client, settings, demo, endpoint):
     token = expected_token(settings)
     for headers in (bearer(token), {"authorization": f"bearer   {token}  "}):
         response = client.get(f"{API}/{endpoint}", headers=headers)
@@ -116,7 +116,7 @@ def test_the_right_token_is_200(client, settings, demo, endpoint):  # noqa: ANN0
     assert client.get(f"{API}/{endpoint}?token={token}").status_code == 200
 
 
-def test_a_token_of_one_event_does_not_open_another(client, settings, people):  # noqa: ANN001
+def test_a_token_of_one_event_does_not_open_another(client, settings, people):
     people[ORGANISER].post("/organiser/events", {"name": "Andere dag", "day": "2027-05-01"})
     other_id, other_slug = query(settings, "SELECT id, slug FROM event WHERE slug != :s", s=SLUG)[0]
     other = api_token(SECRET, SimpleNamespace(id=other_id, api_version=1))
@@ -125,7 +125,7 @@ def test_a_token_of_one_event_does_not_open_another(client, settings, people):  
     assert client.get(f"/api/v1/events/{other_slug}/poll", headers=bearer(other)).status_code == 200
 
 
-def test_rotating_the_token_stops_the_old_one(client, settings, people):  # noqa: ANN001
+def test_rotating_the_token_stops_the_old_one(client, settings, people):
     old = token_on_page(people[ORGANISER])
     assert client.get(f"{API}/on-air", headers=bearer(old)).status_code == 200
     # not for anyone else
@@ -145,7 +145,7 @@ def test_rotating_the_token_stops_the_old_one(client, settings, people):  # noqa
 # --- the endpoints -------------------------------------------------------------------------------------
 
 
-def test_on_air_is_null_then_the_question_on_air(client, settings, people):  # noqa: ANN001
+def test_on_air_is_null_then_the_question_on_air(client, settings, people):
     token = expected_token(settings)
     assert client.get(f"{API}/on-air", headers=bearer(token)).json() == {"event": SLUG, "question": None}
     named = ask_and_approve(settings, people, ERIK, "Wat vraagt de stad van het kabinet?")
@@ -166,7 +166,7 @@ def test_on_air_is_null_then_the_question_on_air(client, settings, people):  # n
     assert client.get(f"{API}/on-air", headers=bearer(token)).json()["question"] is None
 
 
-def test_on_air_votes_include_the_votes_of_people_who_were_removed(client, settings, people):  # noqa: ANN001
+def test_on_air_votes_include_the_votes_of_people_who_were_removed(client, settings, people):
     """A deleted participant's upvote becomes question.archived_votes; the count on air must not drop."""
     token = expected_token(settings)
     qid = ask_and_approve(settings, people, ERIK, "Telt mijn stem nog?")
@@ -181,7 +181,7 @@ def test_on_air_votes_include_the_votes_of_people_who_were_removed(client, setti
     assert client.get(f"{API}/on-air", headers=bearer(token)).json()["question"]["votes"] == 2
 
 
-def test_poll_tallies_equal_the_database(client, settings, people):  # noqa: ANN001
+def test_poll_tallies_equal_the_database(client, settings, people):
     token = expected_token(settings)
     assert client.get(f"{API}/poll", headers=bearer(token)).json() == {"event": SLUG, "questions": []}  # drafts only
     single, options = poll_question(settings, 1)
@@ -223,7 +223,7 @@ def test_poll_tallies_equal_the_database(client, settings, people):  # noqa: ANN
     assert len(by_id[words]["results"]) == 2  # "Samen" and "samen" are one word
 
 
-def test_tables_give_counts_and_never_guest_names(client, settings, people):  # noqa: ANN001
+def test_tables_give_counts_and_never_guest_names(client, settings, people):
     token = expected_token(settings)
     names = [n for (n,) in query(settings, "SELECT name FROM participant")]
     empty = client.get(f"{API}/tables", headers=bearer(token)).json()
@@ -248,7 +248,7 @@ def test_tables_give_counts_and_never_guest_names(client, settings, people):  # 
 # --- the OpenAPI document ------------------------------------------------------------------------------
 
 
-def test_openapi_document(client):  # noqa: ANN001
+def test_openapi_document(client):
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     document = response.json()
@@ -317,7 +317,7 @@ def test_the_validator_itself_catches_mismatches() -> None:
         validate([{"a": 1}, "b"], {"type": "array", "items": {"type": "object"}})
 
 
-def _busy(settings, people) -> None:  # noqa: ANN001
+def _busy(settings, people) -> None:
     """Something behind every endpoint: a question on air, opened polls with votes, a published seating."""
     qid = ask_and_approve(settings, people, ERIK, "Vraag \"met\" <tekens> & één ü")
     people[FATIMA].post(f"/e/{SLUG}/questions/{qid}/vote", {"up": "1"})
@@ -349,7 +349,7 @@ visible_ascii = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint
 @example(path="/api/v1/events/{slug}/poll", slug=SLUG, auth="right", raw=False)
 @example(path="/api/v1/events/{slug}/tables", slug=SLUG, auth="right", raw=False)
 @example(path="/api/v1/events/{slug}/poll", slug="a/b", auth="right", raw=True)
-def test_fuzzed_requests_answer_as_documented(client, settings, people, path, slug, auth, raw):  # noqa: ANN001
+def test_fuzzed_requests_answer_as_documented(client, settings, people, path, slug, auth, raw):
     if "busy" not in people:
         _busy(settings, people)
         people["busy"] = True

@@ -15,11 +15,11 @@ from app.events.service import issue_role_link
 from tests.conftest import SECRET, _with_db, query, run, sign_in
 
 
-def _demo(settings, **kw):  # noqa: ANN001, ANN202
+def _demo(settings, **kw):
     return run(_with_db(settings, lambda db: create_demo(db, SECRET, participant_days=settings.role_link_days, **kw)))
 
 
-def _works(browser, path: str) -> bool:  # noqa: ANN001
+def _works(browser, path: str) -> bool:
     response = browser.get(path, follow_redirects=False)
     if response.status_code != 303:
         return False
@@ -27,7 +27,7 @@ def _works(browser, path: str) -> bool:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("moment", [datetime(2026, 12, 20, 9), datetime(2027, 1, 15, 12), datetime(2031, 6, 1, 23, 59)])
-def test_clock_demo_is_held_on_the_day_it_is_created(settings, client, browser, moment):  # noqa: ANN001
+def test_clock_demo_is_held_on_the_day_it_is_created(settings, client, browser, moment):
     with clock.pinned(moment):
         links = _demo(settings)
         assert links.day == moment.date()
@@ -44,7 +44,7 @@ def test_clock_demo_is_held_on_the_day_it_is_created(settings, client, browser, 
         assert joined.status_code == 303 and newcomer.get(f"/e/{SLUG}").status_code == 200
 
 
-def test_clock_demo_links_work_for_their_whole_stated_validity(settings, client, browser):  # noqa: ANN001
+def test_clock_demo_links_work_for_their_whole_stated_validity(settings, client, browser):
     created = datetime(2027, 2, 1, 8)
     with clock.pinned(created):
         links = _demo(settings)
@@ -63,7 +63,7 @@ def test_clock_demo_links_work_for_their_whole_stated_validity(settings, client,
         assert not _works(browser(), role.path)
 
 
-def test_clock_restarted_demo_moves_to_today_once_its_links_expired(settings, client, browser):  # noqa: ANN001
+def test_clock_restarted_demo_moves_to_today_once_its_links_expired(settings, client, browser):
     with clock.pinned(datetime(2026, 12, 4, 9)):
         first = _demo(settings)
     with clock.pinned(datetime(2026, 12, 9, 9)):  # still valid: the demo keeps its day and its links
@@ -78,10 +78,10 @@ def test_clock_restarted_demo_moves_to_today_once_its_links_expired(settings, cl
                 assert _works(browser(), link.path), link
 
 
-def test_clock_restarted_demo_prints_only_links_that_still_work(settings, client, browser):  # noqa: ANN001
+def test_clock_restarted_demo_prints_only_links_that_still_work(settings, client, browser):
     first = _demo(settings)
 
-    async def revoke_and_reissue(db) -> str:  # noqa: ANN001
+    async def revoke_and_reissue(db) -> str:
         async with db.write() as session:
             links = list(await session.scalars(select(RoleLink).order_by(RoleLink.id)))
             links[0].revoked_at = clock.now()
@@ -97,7 +97,7 @@ def test_clock_restarted_demo_prints_only_links_that_still_work(settings, client
     assert sign_in(browser(), reissued.path)
 
 
-def test_clock_demo_command_takes_a_day(settings, monkeypatch, capsys):  # noqa: ANN001
+def test_clock_demo_command_takes_a_day(settings, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SECRET_KEY", SECRET)
     assert cli.main(["demo", "--no-serve", "--day", "2027-05-01"]) == 0

@@ -77,23 +77,23 @@ def _fill(path: str) -> str:
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: PATH_VALUES.get(m.group(1), "1"), path)
 
 
-def unsafe_routes(app) -> list[str]:  # noqa: ANN001
+def unsafe_routes(app) -> list[str]:
     return [path for path, route in _routes(app.routes)
             if isinstance(route, Route) and set(route.methods or ()) & set(UNSAFE)]
 
 
-def get_routes(app) -> list[str]:  # noqa: ANN001
+def get_routes(app) -> list[str]:
     return [path for path, route in _routes(app.routes) if isinstance(route, Route) and "GET" in (route.methods or ())]
 
 
-def fingerprint(settings) -> dict[str, list[tuple]]:  # noqa: ANN001
+def fingerprint(settings) -> dict[str, list[tuple]]:
     """Every row of every table: a refused request must leave all of them exactly as they were."""
-    return {table.name: sorted(map(repr, query(settings, f'SELECT * FROM "{table.name}"')))  # noqa: S608
+    return {table.name: sorted(map(repr, query(settings, f'SELECT * FROM "{table.name}"')))
             for table in metadata.sorted_tables}
 
 
 @pytest.fixture
-def everyone(demo, browser) -> Browser:  # noqa: ANN001
+def everyone(demo, browser) -> Browser:
     """One browser holding every grant at once: organiser account, moderator, presenter and host links, and a
     participant's personal link — the worst case for a cross-site request riding on its cookie."""
     me = browser()
@@ -102,7 +102,7 @@ def everyone(demo, browser) -> Browser:  # noqa: ANN001
     return me
 
 
-def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyone) -> None:  # noqa: ANN001
+def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyone) -> None:
     routes = unsafe_routes(app)
     assert len(routes) >= 35, routes  # the walk found the app's forms (37 when this was written)
     before = fingerprint(settings)
@@ -133,7 +133,7 @@ def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyon
         assert table in changed, f"the same-origin replay changed no {table} row: the control proves nothing"
 
 
-def test_every_unsafe_method_on_every_route_is_refused_cross_site(app, everyone) -> None:  # noqa: ANN001
+def test_every_unsafe_method_on_every_route_is_refused_cross_site(app, everyone) -> None:
     """PUT, PATCH and DELETE too, and on the routes that only read (GET): the guard refuses before routing."""
     paths = [path for path, _route in _routes(app.routes)]
     tried = 0
@@ -147,7 +147,7 @@ def test_every_unsafe_method_on_every_route_is_refused_cross_site(app, everyone)
     print(f"cross-site: {len(paths)} routes x {len(UNSAFE)} unsafe methods = {tried} requests, all refused")
 
 
-def test_every_live_view_refuses_every_foreign_origin(app, demo, everyone) -> None:  # noqa: ANN001
+def test_every_live_view_refuses_every_foreign_origin(app, demo, everyone) -> None:
     assert any(isinstance(r, WebSocketRoute) for r in app.routes)
     sockets = [path for path, route in _routes(app.routes) if isinstance(route, WebSocketRoute)]
     assert sockets == ["/ws/{view}/{key}"], sockets  # a new socket route must be added to this test
@@ -183,7 +183,7 @@ def csp_directives(value: str) -> dict[str, list[str]]:
     return directives
 
 
-def assert_security_headers(response, what: str) -> None:  # noqa: ANN001
+def assert_security_headers(response, what: str) -> None:
     headers = response.headers
     csp = csp_directives(headers.get("content-security-policy", ""))
     assert csp.get("script-src") == ["'self'"], (what, csp.get("script-src"))
@@ -206,7 +206,7 @@ def assert_security_headers(response, what: str) -> None:  # noqa: ANN001
     assert len(headers.get_list("content-security-policy")) == 1, (what, "two CSP headers")
 
 
-def test_every_page_and_answer_carries_the_csp_and_security_headers(app, demo, everyone, browser) -> None:  # noqa: ANN001
+def test_every_page_and_answer_carries_the_csp_and_security_headers(app, demo, everyone, browser) -> None:
     stranger = browser()
     checked = 0
     for path in get_routes(app):
@@ -242,14 +242,14 @@ ERIK = "participant:Erik van Dijk"
 
 
 @pytest.fixture
-def erik(demo, browser) -> Browser:  # noqa: ANN001
+def erik(demo, browser) -> Browser:
     me = browser()
     sign_in(me, demo[ERIK])
     return me
 
 
 def post_from(person: Browser, origin: str, base: str = "", host: str | None = None, path: str = "/lang",
-              data: dict | None = None):  # noqa: ANN201
+              data: dict | None = None):
     """A form post carrying only Origin (no Sec-Fetch-Site), as an older browser sends it."""
     headers = {"origin": origin, **({"host": host} if host else {})}
     person._swap()
@@ -272,11 +272,11 @@ def handshake_from(person: Browser, origin: str, base: str = "", host: str | Non
         return closed.code
 
 
-def refused(response) -> bool:  # noqa: ANN001
+def refused(response) -> bool:
     return (response.status_code, response.text) == (403, REFUSED_BODY)
 
 
-def test_https_origin_is_refused_on_an_http_server_for_a_form_post(settings, erik) -> None:  # noqa: ANN001
+def test_https_origin_is_refused_on_an_http_server_for_a_form_post(settings, erik) -> None:
     for origin in ("https://testserver", "https://testserver:80", "HTTPS://TESTSERVER"):
         response = post_from(erik, origin, path=f"/e/{SLUG}/questions", data={"body": "Via https?", "key": ""})
         assert refused(response), (origin, response.status_code, response.text[:80])
@@ -287,13 +287,13 @@ def test_https_origin_is_refused_on_an_http_server_for_a_form_post(settings, eri
     assert query(settings, "SELECT body FROM question") == [("Via http",)]
 
 
-def test_https_origin_is_refused_on_an_http_server_for_a_websocket_handshake(erik) -> None:  # noqa: ANN001
+def test_https_origin_is_refused_on_an_http_server_for_a_websocket_handshake(erik) -> None:
     for origin in ("https://testserver", "https://testserver:80", "wss://testserver", "ws://testserver"):
         assert handshake_from(erik, origin) == 4403, origin
     assert handshake_from(erik, ORIGIN) is None
 
 
-def test_http_origin_of_the_same_host_and_port_is_accepted(erik) -> None:  # noqa: ANN001
+def test_http_origin_of_the_same_host_and_port_is_accepted(erik) -> None:
     assert post_from(erik, "http://testserver").status_code == 303
     assert post_from(erik, "http://testserver/").status_code == 303
     assert post_from(erik, "http://TestServer").status_code == 303  # host names are case-insensitive
@@ -302,7 +302,7 @@ def test_http_origin_of_the_same_host_and_port_is_accepted(erik) -> None:  # noq
     assert handshake_from(erik, "http://testserver") is None
 
 
-def test_origin_default_ports_are_normalised(erik) -> None:  # noqa: ANN001
+def test_origin_default_ports_are_normalised(erik) -> None:
     # http://host is http://host:80, whichever side spells the port out.
     assert post_from(erik, "http://testserver:80").status_code == 303
     assert post_from(erik, "http://testserver", host="testserver:80").status_code == 303
@@ -324,7 +324,7 @@ def test_origin_default_ports_are_normalised(erik) -> None:  # noqa: ANN001
     assert handshake_from(erik, "http://testserver:443", base=wss) == 4403
 
 
-def test_origin_with_a_wrong_port_is_refused(settings, erik) -> None:  # noqa: ANN001
+def test_origin_with_a_wrong_port_is_refused(settings, erik) -> None:
     # (http://testserver itself, port 80, is a configured origin in the tests: accepted whatever the Host.)
     for origin, host in [("http://testserver:8080", None), ("http://testserver:443", None),
                          ("http://testserver:8001", "testserver:8000"), ("http://testserver:8000", "testserver:8001"),
@@ -336,7 +336,7 @@ def test_origin_with_a_wrong_port_is_refused(settings, erik) -> None:  # noqa: A
     assert query(settings, "SELECT COUNT(*) FROM question") == [(0,)]
 
 
-def test_configured_origin_is_accepted_exactly(settings, demo) -> None:  # noqa: ANN001
+def test_configured_origin_is_accepted_exactly(settings, demo) -> None:
     """ALLOWED_ORIGINS: another origin the app is reached at (a proxy in front of it), compared the same way."""
     configured = replace(settings, allowed_origins=[ORIGIN, "https://samen.example.nl/", "http://localhost:8000"])
     with TestClient(create_app(configured), base_url=ORIGIN) as client:
@@ -394,7 +394,7 @@ def test_configured_origin_is_accepted_exactly(settings, demo) -> None:  # noqa:
         ("http", "testserver", "http://proxy.example", False),
     ],
 )
-def test_origin_allowed_compares_scheme_host_and_port(scheme, host, origin, allowed) -> None:  # noqa: ANN001
+def test_origin_allowed_compares_scheme_host_and_port(scheme, host, origin, allowed) -> None:
     headers = [(b"origin", origin.encode())] + ([(b"host", host.encode())] if host is not None else [])
     scope = {"type": "websocket" if scheme.startswith("ws") else "http", "scheme": scheme, "headers": headers}
     assert origin_allowed(scope, ["http://app.example", "https://proxy.example:443/"]) is allowed

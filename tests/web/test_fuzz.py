@@ -388,7 +388,7 @@ class Stage:
                 self.sqlite = sqlite3.connect(url.split("///", 1)[1], isolation_level=None, check_same_thread=False)
             return {name: _digest(self.sqlite.execute(f"SELECT * FROM {name}").fetchall()) for name in TABLES}
 
-        async def digests(session) -> dict[str, str]:  # noqa: ANN001
+        async def digests(session) -> dict[str, str]:
             return dict((await session.execute(PG_DIGESTS)).one()._mapping)
 
         return self.read(digests)
@@ -408,7 +408,7 @@ def _digest(rows: list) -> str:
 
 
 @pytest.fixture
-def stage(settings, demo, browser, client, app) -> Iterator[Stage]:  # noqa: ANN001
+def stage(settings, demo, browser, client, app) -> Iterator[Stage]:
     people = {}
     for who in (*BUSY_PEOPLE, PRESENTER, HOST):
         people[who] = browser()
@@ -420,7 +420,7 @@ def stage(settings, demo, browser, client, app) -> Iterator[Stage]:  # noqa: ANN
     assert upload(organiser, f"/e/{SLUG}/organiser/import", GOOD_CSV).status_code == 200  # a batch waiting
     stage = Stage(app, client, people, token=expected_token(settings))
 
-    async def ids_and_slug(session) -> tuple:  # noqa: ANN001
+    async def ids_and_slug(session) -> tuple:
         by_table = {}
         for name, table in metadata.tables.items():
             if "id" in table.c:
@@ -447,7 +447,7 @@ def stage(settings, demo, browser, client, app) -> Iterator[Stage]:  # noqa: ANN
         stage.sqlite.close()
 
 
-def send(person: Browser, method: str, url: str, headers: dict[str, str], body: bytes = b""):  # noqa: ANN201
+def send(person: Browser, method: str, url: str, headers: dict[str, str], body: bytes = b""):
     """One request in this person's browser, body and headers exactly as given."""
     person._swap()
     try:
@@ -456,7 +456,7 @@ def send(person: Browser, method: str, url: str, headers: dict[str, str], body: 
         person._keep()
 
 
-def readable(response) -> bool:  # noqa: ANN001
+def readable(response) -> bool:
     """A refusal says what is wrong in words: the JSON error, the error page, the status region or the form."""
     if response.request.method == "HEAD":
         return True  # no body, by definition
@@ -495,7 +495,7 @@ def pages_still_work(stage: Stage, what: str) -> None:
         assert status < 500, (what, "then", url, status)
 
 
-def assert_refusal_changed_nothing(stage: Stage, before: dict[str, str], response, what: str,  # noqa: ANN001
+def assert_refusal_changed_nothing(stage: Stage, before: dict[str, str], response, what: str,
                                    may_change: tuple[str, ...] = (), probe: bool = True) -> dict[str, str]:
     """Returns the new fingerprint. ``probe``: after an accepted change, check that the pages still work."""
     may_change += THROTTLE
@@ -516,7 +516,7 @@ def assert_refusal_changed_nothing(stage: Stage, before: dict[str, str], respons
 # --- form posts ----------------------------------------------------------------------------------------
 
 
-def test_hostile_form_posts_never_fail_and_refusals_change_nothing(stage, browser):  # noqa: ANN001
+def test_hostile_form_posts_never_fail_and_refusals_change_nothing(stage, browser):
     state = {"before": stage.fingerprint()}
 
     # One run over every form post (one stage to set up, not one per role): sized for the file's time budget.
@@ -572,7 +572,7 @@ def real_path(route: RouteInfo, stage: Stage, odd: tuple[str, str] | None = None
     return url
 
 
-def test_every_field_and_parameter_of_every_form_takes_the_odd_values(stage, browser):  # noqa: ANN001
+def test_every_field_and_parameter_of_every_form_takes_the_odd_values(stage, browser):
     state = {"before": stage.fingerprint()}
     tried = 0
     # Text longer than its column is an error only PostgreSQL raises (SQLite stores it): that value only there.
@@ -610,7 +610,7 @@ VIEWERS = (ANYONE, PARTICIPANT, MODERATOR, PRESENTER, HOST, ORGANISER)
 GET_MAY_CHANGE = THROTTLE
 
 
-def test_hostile_gets_and_other_methods_never_fail(stage, browser):  # noqa: ANN001
+def test_hostile_gets_and_other_methods_never_fail(stage, browser):
     # First every GET route with real parameters, as every role: what the fuzz below relies on.
     before = stage.fingerprint()
     for route in GETS:
@@ -658,7 +658,7 @@ def test_hostile_gets_and_other_methods_never_fail(stage, browser):  # noqa: ANN
 API_PATHS = sorted(OPENAPI["paths"])
 
 
-def test_the_api_answers_other_methods_queries_and_headers_as_documented(stage):  # noqa: ANN001
+def test_the_api_answers_other_methods_queries_and_headers_as_documented(stage):
     state = {"before": stage.fingerprint()}
 
     @hsettings(max_examples=40, **FUZZ)

@@ -52,7 +52,7 @@ def get_paths(routes: list, prefix: str = "") -> Iterator[str]:
             yield prefix + route.path
 
 
-def fingerprint(client) -> dict[str, list[str]]:  # noqa: ANN001
+def fingerprint(client) -> dict[str, list[str]]:
     """Every table's rows, sorted, read through the app's own engine (in the app's event loop)."""
     from sqlalchemy import select
 
@@ -73,7 +73,7 @@ def differences(before: dict[str, list[str]], after: dict[str, list[str]]) -> di
     return changed
 
 
-def join(person: Browser, settings, name: str) -> None:  # noqa: ANN001
+def join(person: Browser, settings, name: str) -> None:
     municipality = query(settings, "SELECT id FROM municipality WHERE name = 'Zwolle'")[0][0]
     response = person.post("/join", {"code": CODE, "name": name, "municipality": str(municipality),
                                      "join_key": name[0].lower() * 32}, follow_redirects=False)
@@ -81,7 +81,7 @@ def join(person: Browser, settings, name: str) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def world(settings, demo, browser):  # noqa: ANN001, ANN201
+def world(settings, demo, browser):
     people = {}
     for who in SIGNED_IN:
         people[who] = browser()
@@ -125,7 +125,7 @@ def urls(paths: list[str], values: dict) -> list[str]:
     return found + list(EXTRA_URLS)
 
 
-def test_get_routes_write_nothing(client, world):  # noqa: ANN001
+def test_get_routes_write_nothing(client, world):
     people, values, api_headers = world
     paths = sorted(set(get_paths(client.app.routes)))
     assert {"/e/{slug}", "/e/{slug}/table/open", "/j/{token}", "/api/v1/events/{slug}/tables"} <= set(paths)
@@ -154,7 +154,7 @@ def test_get_routes_write_nothing(client, world):  # noqa: ANN001
     assert answered[("api", f"/api/v1/events/{SLUG}/tables")] == 200
 
 
-def test_joiners_are_seated_by_their_join_and_by_publication(client, settings, world):  # noqa: ANN001
+def test_joiners_are_seated_by_their_join_and_by_publication(client, settings, world):
     """Seats come from writes: the late joiner's join, and the publication of the round that was in preview when
     the early joiner came (they sat in round 1 meanwhile, seated by their join too). Their pages then only read."""
     rows = query(settings, "SELECT p.name, r.number FROM seat s JOIN participant p ON p.id = s.participant_id "

@@ -7,15 +7,15 @@ import pytest
 from tests.conftest import SLUG, query, sign_in, text_of
 
 
-def municipality_id(settings, name: str = "Tilburg") -> int:  # noqa: ANN001
+def municipality_id(settings, name: str = "Tilburg") -> int:
     return query(settings, "SELECT id FROM municipality WHERE name = :n", n=name)[0][0]
 
 
-def count_participants(settings) -> int:  # noqa: ANN001
+def count_participants(settings) -> int:
     return query(settings, "SELECT COUNT(*) FROM participant")[0][0]
 
 
-def test_join_with_event_code_lands_on_the_companion_page(settings, demo, browser):  # noqa: ANN001
+def test_join_with_event_code_lands_on_the_companion_page(settings, demo, browser):
     me = browser()
     form = {"code": " g40dec ", "name": "  Anna   de Wit ", "municipality": str(municipality_id(settings)),
             "join_key": "k" * 32}
@@ -29,7 +29,7 @@ def test_join_with_event_code_lands_on_the_companion_page(settings, demo, browse
     assert "/j/" in page.text  # the personal link to continue on another device
 
 
-def test_resubmitted_join_form_creates_one_participant(settings, demo, browser):  # noqa: ANN001
+def test_resubmitted_join_form_creates_one_participant(settings, demo, browser):
     before = count_participants(settings)
     form = {"code": "G40DEC", "name": "Bea", "municipality": str(municipality_id(settings)), "join_key": "j" * 32}
     first = browser().post("/join", form, follow_redirects=False)
@@ -38,7 +38,7 @@ def test_resubmitted_join_form_creates_one_participant(settings, demo, browser):
     assert count_participants(settings) == before + 1
 
 
-def test_other_organisation_is_allowed(settings, demo, browser):  # noqa: ANN001
+def test_other_organisation_is_allowed(settings, demo, browser):
     me = browser()
     response = me.post("/join", {"code": "G40DEC", "name": "Chris", "municipality": "other",
                                  "organisation": "VNG", "join_key": "o" * 32}, follow_redirects=False)
@@ -59,7 +59,7 @@ def test_other_organisation_is_allowed(settings, demo, browser):  # noqa: ANN001
         ({"municipality": "other", "organisation": ""}, "organisation", "Vul uw organisatie in"),
     ],
 )
-def test_bad_join_input_gets_a_clear_message_and_writes_nothing(settings, demo, browser, change, field, message):  # noqa: ANN001,E501
+def test_bad_join_input_gets_a_clear_message_and_writes_nothing(settings, demo, browser, change, field, message):  # ,E501
     before = count_participants(settings)
     form = {"code": "G40DEC", "name": "Dirk", "municipality": str(municipality_id(settings)), "join_key": "b" * 32}
     form.update(change)
@@ -72,7 +72,7 @@ def test_bad_join_input_gets_a_clear_message_and_writes_nothing(settings, demo, 
     assert me.get(f"/e/{SLUG}", follow_redirects=False).status_code == 303  # still not joined
 
 
-def test_bad_input_message_is_translated(settings, demo, browser):  # noqa: ANN001
+def test_bad_input_message_is_translated(settings, demo, browser):
     me = browser()
     me.post("/lang", {"lang": "en", "next": "/"})
     response = me.post("/join", {"code": "NOPE99", "name": "E", "municipality": "1"})
@@ -80,7 +80,7 @@ def test_bad_input_message_is_translated(settings, demo, browser):  # noqa: ANN0
     assert "There is no event with this code" in response.text
 
 
-def test_personal_link_continues_as_the_same_participant_on_another_device(settings, demo, browser):  # noqa: ANN001
+def test_personal_link_continues_as_the_same_participant_on_another_device(settings, demo, browser):
     phone, laptop = browser(), browser()
     assert sign_in(phone, demo["participant:Marieke Hendriks"]) == f"/e/{SLUG}"
     assert sign_in(laptop, demo["participant:Marieke Hendriks"]) == f"/e/{SLUG}"
@@ -89,7 +89,7 @@ def test_personal_link_continues_as_the_same_participant_on_another_device(setti
     assert query(settings, "SELECT COUNT(*) FROM participant WHERE name = 'Marieke Hendriks'") == [(1,)]
 
 
-def test_code_joiner_can_reuse_their_personal_link(settings, demo, browser):  # noqa: ANN001
+def test_code_joiner_can_reuse_their_personal_link(settings, demo, browser):
     me = browser()
     me.post("/join", {"code": "G40DEC", "name": "Femke", "municipality": str(municipality_id(settings)),
                       "join_key": "f" * 32})
@@ -101,14 +101,14 @@ def test_code_joiner_can_reuse_their_personal_link(settings, demo, browser):  # 
 
 
 @pytest.mark.parametrize("token", ["not-a-token", "A" * 32, "../../etc/passwd", "x" * 300])
-def test_forged_invite_link_is_refused(settings, demo, browser, token):  # noqa: ANN001
+def test_forged_invite_link_is_refused(settings, demo, browser, token):
     response = browser().get(f"/j/{token}", follow_redirects=False)
     assert response.status_code in (403, 404)
     if response.status_code == 403:
         assert "werkt niet" in response.text
 
 
-def test_tampered_cookie_is_noticed_and_signed_out(settings, demo, browser):  # noqa: ANN001
+def test_tampered_cookie_is_noticed_and_signed_out(settings, demo, browser):
     me = browser()
     sign_in(me, demo["participant:Erik van Dijk"])
     name, value = next(iter(me.jar.items()))
@@ -118,7 +118,7 @@ def test_tampered_cookie_is_noticed_and_signed_out(settings, demo, browser):  # 
     assert "konden uw sessie niet controleren" in response.text
 
 
-def test_leave_forgets_the_participant_on_this_device(settings, demo, browser):  # noqa: ANN001
+def test_leave_forgets_the_participant_on_this_device(settings, demo, browser):
     me = browser()
     sign_in(me, demo["participant:Erik van Dijk"])
     me.post("/leave")
@@ -126,7 +126,7 @@ def test_leave_forgets_the_participant_on_this_device(settings, demo, browser): 
 
 
 @pytest.mark.parametrize("code", ["G40\x00DEC", "\x00", "G40DÉC", "💥"])
-def test_odd_bytes_in_the_event_code_are_refused_cleanly(settings, demo, browser, code):  # noqa: ANN001
+def test_odd_bytes_in_the_event_code_are_refused_cleanly(settings, demo, browser, code):
     # A NUL byte reaching PostgreSQL would be a server error; it must be an ordinary "no such event".
     response = browser().post("/join", {"code": code, "name": "X", "municipality": "1", "join_key": "n" * 32})
     assert response.status_code == 422

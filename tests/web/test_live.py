@@ -11,7 +11,7 @@ PARTICIPANT = "participant:Erik van Dijk"
 ORGANISER = "organiser:Secretariaat G40"
 
 
-def receive_until(ws, needle: str, limit: int = 20) -> str:  # noqa: ANN001
+def receive_until(ws, needle: str, limit: int = 20) -> str:
     """Read pushed messages until one contains needle (each message is a full fragment snapshot)."""
     for _ in range(limit):
         message = ws.receive_text()
@@ -20,7 +20,7 @@ def receive_until(ws, needle: str, limit: int = 20) -> str:  # noqa: ANN001
     raise AssertionError(f"{needle!r} never arrived")
 
 
-def test_a_page_gets_a_snapshot_of_its_live_parts_on_connect(demo, browser):  # noqa: ANN001
+def test_a_page_gets_a_snapshot_of_its_live_parts_on_connect(demo, browser):
     me = browser()
     sign_in(me, demo[PARTICIPANT])
     with me.websocket(f"/ws/participant/{SLUG}") as ws:
@@ -29,7 +29,7 @@ def test_a_page_gets_a_snapshot_of_its_live_parts_on_connect(demo, browser):  # 
     assert 'data-phase="before"' in first
 
 
-def test_phase_change_is_pushed_to_every_participant(demo, browser):  # noqa: ANN001
+def test_phase_change_is_pushed_to_every_participant(demo, browser):
     anna, bob, organiser = browser(), browser(), browser()
     sign_in(anna, demo[PARTICIPANT])
     sign_in(bob, demo["participant:Fatima Bouzid"])
@@ -43,7 +43,7 @@ def test_phase_change_is_pushed_to_every_participant(demo, browser):  # noqa: AN
             assert "Het G40Gesprek" in pushed and 'aria-current="step"' in pushed
 
 
-def test_reconnect_gets_a_current_snapshot(demo, browser):  # noqa: ANN001
+def test_reconnect_gets_a_current_snapshot(demo, browser):
     me, organiser = browser(), browser()
     sign_in(me, demo[PARTICIPANT])
     sign_in(organiser, demo[ORGANISER])
@@ -57,7 +57,7 @@ def test_reconnect_gets_a_current_snapshot(demo, browser):  # noqa: ANN001
     assert 'data-phase="poll"' in snapshot and "Digitaal netwerken" in snapshot
 
 
-def test_presenter_and_organiser_receive_their_own_views(demo, browser):  # noqa: ANN001
+def test_presenter_and_organiser_receive_their_own_views(demo, browser):
     presenter, organiser = browser(), browser()
     sign_in(presenter, demo["presenter:Presentatiescherm"])
     sign_in(organiser, demo[ORGANISER])
@@ -70,7 +70,7 @@ def test_presenter_and_organiser_receive_their_own_views(demo, browser):  # noqa
     assert any('id="online"' in m for m in messages) and any('id="programme"' in m for m in messages)
 
 
-def test_organiser_sees_who_is_online(demo, browser):  # noqa: ANN001
+def test_organiser_sees_who_is_online(demo, browser):
     me, organiser = browser(), browser()
     sign_in(me, demo[PARTICIPANT])
     sign_in(organiser, demo[ORGANISER])
@@ -83,7 +83,7 @@ def test_organiser_sees_who_is_online(demo, browser):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://testserver.evil.example"])
-def test_cross_origin_websocket_is_refused(demo, browser, origin):  # noqa: ANN001
+def test_cross_origin_websocket_is_refused(demo, browser, origin):
     me = browser()
     sign_in(me, demo[PARTICIPANT])
     with pytest.raises(WebSocketDisconnect) as refused, me.websocket(f"/ws/participant/{SLUG}", origin=origin):
@@ -97,7 +97,7 @@ def test_cross_origin_websocket_is_refused(demo, browser, origin):  # noqa: ANN0
      ("presenter:Presentatiescherm", "moderator"), ("host:Pieter Bakker", "organiser"),
      (PARTICIPANT, "nonsense"), (ORGANISER, "participant")],
 )
-def test_socket_views_are_decided_by_the_server(demo, browser, who, view):  # noqa: ANN001
+def test_socket_views_are_decided_by_the_server(demo, browser, who, view):
     me = browser()
     if who:
         sign_in(me, demo[who])
@@ -105,14 +105,14 @@ def test_socket_views_are_decided_by_the_server(demo, browser, who, view):  # no
         ws.receive_text()
 
 
-def test_socket_for_unknown_event_is_refused(demo, browser):  # noqa: ANN001
+def test_socket_for_unknown_event_is_refused(demo, browser):
     me = browser()
     sign_in(me, demo[PARTICIPANT])
     with pytest.raises(WebSocketDisconnect), me.websocket("/ws/participant/bestaat-niet") as ws:
         ws.receive_text()
 
 
-def test_a_burst_of_phase_changes_is_coalesced(app, demo, browser):  # noqa: ANN001
+def test_a_burst_of_phase_changes_is_coalesced(app, demo, browser):
     me, organiser = browser(), browser()
     sign_in(me, demo[PARTICIPANT])
     sign_in(organiser, demo[ORGANISER])
@@ -138,7 +138,7 @@ def test_a_burst_of_phase_changes_is_coalesced(app, demo, browser):  # noqa: ANN
     assert 1 < rendered.count("programme:1") < 21 + 1
 
 
-def test_incoming_frames_are_ignored_and_a_flood_is_closed(demo, browser):  # noqa: ANN001
+def test_incoming_frames_are_ignored_and_a_flood_is_closed(demo, browser):
     me = browser()
     sign_in(me, demo[PARTICIPANT])
     with me.websocket(f"/ws/participant/{SLUG}") as ws:

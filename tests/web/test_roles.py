@@ -23,7 +23,7 @@ LINKS = {
 }
 
 
-def test_role_link_is_exchanged_for_a_cookie_and_the_token_leaves_the_address_bar(demo, browser):  # noqa: ANN001
+def test_role_link_is_exchanged_for_a_cookie_and_the_token_leaves_the_address_bar(demo, browser):
     me = browser()
     token_path = demo[LINKS["moderator"]]
     response = me.get(token_path, follow_redirects=False)
@@ -39,7 +39,7 @@ def test_role_link_is_exchanged_for_a_cookie_and_the_token_leaves_the_address_ba
 
 @pytest.mark.parametrize("page", ROLE_PAGES)
 @pytest.mark.parametrize("who", [None, "participant", "moderator", "presenter", "host", "organiser"])
-def test_role_pages_are_refused_without_the_right_role(demo, browser, page, who):  # noqa: ANN001
+def test_role_pages_are_refused_without_the_right_role(demo, browser, page, who):
     me = browser()
     if who:
         sign_in(me, demo[LINKS[who]])
@@ -52,7 +52,7 @@ def test_role_pages_are_refused_without_the_right_role(demo, browser, page, who)
 
 
 @pytest.mark.parametrize("who", [None, "participant", "presenter", "host"])
-def test_phase_changes_are_refused_without_moderator_or_organiser(settings, demo, browser, who):  # noqa: ANN001
+def test_phase_changes_are_refused_without_moderator_or_organiser(settings, demo, browser, who):
     me = browser()
     if who:
         sign_in(me, demo[LINKS[who]])
@@ -61,10 +61,10 @@ def test_phase_changes_are_refused_without_moderator_or_organiser(settings, demo
     assert query(settings, "SELECT status, current_part_id FROM event") == [("before", None)]
 
 
-def test_a_role_for_one_event_does_not_open_another_event(settings, demo, browser):  # noqa: ANN001
+def test_a_role_for_one_event_does_not_open_another_event(settings, demo, browser):
     from tests.conftest import _with_db, run
 
-    async def other_event(db):  # noqa: ANN001, ANN202
+    async def other_event(db):
         from datetime import date
 
         from app.events.models import Event
@@ -80,7 +80,7 @@ def test_a_role_for_one_event_does_not_open_another_event(settings, demo, browse
 
 
 @pytest.mark.parametrize("token", ["x" * 32, "short", "%00%00%00"])
-def test_forged_role_token_is_refused_and_writes_nothing(demo, browser, token):  # noqa: ANN001
+def test_forged_role_token_is_refused_and_writes_nothing(demo, browser, token):
     me = browser()
     response = me.get(f"/r/{token}", follow_redirects=False)
     assert response.status_code in (403, 404)
@@ -88,14 +88,14 @@ def test_forged_role_token_is_refused_and_writes_nothing(demo, browser, token): 
 
 
 @pytest.mark.parametrize("column", ["revoked_at", "expires_at"])
-def test_revoked_or_expired_role_link_stops_working_at_once(settings, demo, browser, column):  # noqa: ANN001
+def test_revoked_or_expired_role_link_stops_working_at_once(settings, demo, browser, column):
     from tests.conftest import _with_db, run
 
     me = browser()
     sign_in(me, demo[LINKS["moderator"]])
     assert me.get(f"/e/{SLUG}/moderator").status_code == 200
 
-    async def expire(db):  # noqa: ANN001, ANN202
+    async def expire(db):
         from sqlalchemy import text
 
         async with db.write() as session:
@@ -110,6 +110,6 @@ def test_revoked_or_expired_role_link_stops_working_at_once(settings, demo, brow
     assert "werkt niet" in response.text
 
 
-def test_unknown_event_is_404(browser):  # noqa: ANN001
+def test_unknown_event_is_404(browser):
     assert browser().get("/e/bestaat-niet").status_code == 404
     assert browser().get("/e/" + "x" * 500).status_code == 404

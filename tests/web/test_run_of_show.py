@@ -24,7 +24,7 @@ PARTICIPANT = "participant:Erik van Dijk"
 
 
 @pytest.fixture
-def staff(demo, browser):  # noqa: ANN001, ANN201
+def staff(demo, browser):
     people = {}
     for key in (ORGANISER, MODERATOR, ASSISTANT):
         people[key] = browser()
@@ -32,11 +32,11 @@ def staff(demo, browser):  # noqa: ANN001, ANN201
     return people
 
 
-def parts(settings) -> dict[str, int]:  # noqa: ANN001
+def parts(settings) -> dict[str, int]:
     return {kind: pid for pid, kind in query(settings, "SELECT id, kind FROM programme_part ORDER BY position")}
 
 
-def where(settings) -> tuple:  # noqa: ANN001
+def where(settings) -> tuple:
     return query(settings, "SELECT status, current_part_id, phase_changed_at FROM event WHERE slug = :s", s=SLUG)[0]
 
 
@@ -47,7 +47,7 @@ def expected_on(html: str) -> str:
     return re.search(r'name="expected" value="([^"]*)"', form.group(0)).group(1)
 
 
-def step(person, action: str, expected: str | None = None, **extra: str):  # noqa: ANN001, ANN201
+def step(person, action: str, expected: str | None = None, **extra: str):
     data = {"action": action, **extra}
     if expected is not None:
         data["expected"] = expected
@@ -57,7 +57,7 @@ def step(person, action: str, expected: str | None = None, **extra: str):  # noq
 # --- expected-phase buttons --------------------------------------------------------------------------------
 
 
-def test_every_phase_button_carries_the_phase_it_expects(settings, staff):  # noqa: ANN001
+def test_every_phase_button_carries_the_phase_it_expects(settings, staff):
     page = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
     assert expected_on(page) == "before"
     panel = re.search(r'<section id="phase-control".*?</section>', page, re.S).group(0)
@@ -70,7 +70,7 @@ def test_every_phase_button_carries_the_phase_it_expects(settings, staff):  # no
     assert expected_on(staff[ASSISTANT].get(f"/e/{SLUG}/moderator").text) == str(parts(settings)["debate"])
 
 
-def test_a_stale_next_is_refused_and_changes_nothing(settings, staff):  # noqa: ANN001
+def test_a_stale_next_is_refused_and_changes_nothing(settings, staff):
     # Both moderators' panels say "before the start"; the organiser starts the block first.
     stale = expected_on(staff[MODERATOR].get(f"/e/{SLUG}/moderator").text)
     assert step(staff[ORGANISER], "next", "before").status_code == 200
@@ -91,7 +91,7 @@ def test_a_stale_next_is_refused_and_changes_nothing(settings, staff):  # noqa: 
     (["next", "previous"], "Het blok staat weer vóór de start"),
     (["next", "next", "next", "next", "next"], "Het blok is al afgelopen"),
 ])
-def test_a_stale_previous_is_refused_wherever_the_block_went(settings, staff, moves, message):  # noqa: ANN001
+def test_a_stale_previous_is_refused_wherever_the_block_went(settings, staff, moves, message):
     assert step(staff[ORGANISER], "next", "before").status_code == 200
     stale = str(parts(settings)["debate"])
     for action in moves[1:]:
@@ -103,7 +103,7 @@ def test_a_stale_previous_is_refused_wherever_the_block_went(settings, staff, mo
     assert where(settings) == before
 
 
-def test_goto_and_reset_are_idempotent(settings, staff):  # noqa: ANN001
+def test_goto_and_reset_are_idempotent(settings, staff):
     lunch = parts(settings)["lunch"]
     assert step(staff[ORGANISER], "goto", "before", part=str(lunch)).status_code == 200
     first = where(settings)
@@ -118,13 +118,13 @@ def test_goto_and_reset_are_idempotent(settings, staff):  # noqa: ANN001
     assert where(settings) == reset
 
 
-def test_a_script_without_an_expectation_is_taken_at_its_word(settings, staff):  # noqa: ANN001
+def test_a_script_without_an_expectation_is_taken_at_its_word(settings, staff):
     assert step(staff[ORGANISER], "next").status_code == 200
     assert step(staff[ORGANISER], "next").status_code == 200
     assert where(settings)[1] == parts(settings)["poll"]
 
 
-def test_the_run_of_show_follows_live_on_every_moderator_and_organiser_screen(settings, staff, demo, browser):  # noqa: ANN001
+def test_the_run_of_show_follows_live_on_every_moderator_and_organiser_screen(settings, staff, demo, browser):
     erik = browser()
     sign_in(erik, demo[PARTICIPANT])
     with staff[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod, \
@@ -143,7 +143,7 @@ def test_the_run_of_show_follows_live_on_every_moderator_and_organiser_screen(se
         receive_until(participant, 'data-phase="debate"')
 
 
-def test_an_edit_of_the_programme_reaches_the_run_of_show(settings, staff):  # noqa: ANN001
+def test_an_edit_of_the_programme_reaches_the_run_of_show(settings, staff):
     with staff[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod:
         receive_until(mod, 'id="phase-control"')
         closing = parts(settings)["closing"]
@@ -161,7 +161,7 @@ def next_field(html: str) -> str:
     return re.search(r'name="back" value="([^"]*)"', form).group(1).replace("&amp;", "&")
 
 
-def test_the_language_switch_returns_to_the_same_path_and_query(client, browser):  # noqa: ANN001
+def test_the_language_switch_returns_to_the_same_path_and_query(client, browser):
     me = browser()
     assert next_field(me.get("/?code=G40DEC").text) == "/?code=G40DEC"
     login = me.get(f"/organiser/login?next=/e/{SLUG}/organiser").text
@@ -182,7 +182,7 @@ def test_the_language_switch_returns_to_the_same_path_and_query(client, browser)
     "https://evil.example/", "//evil.example/", "/\\evil.example/", "\\\\evil.example", "javascript:alert(1)",
     "http:/evil.example", "/\x00/evil.example", "/ok\r\nSet-Cookie: x=1", "evil.example", "",
 ])
-def test_the_language_switch_never_leaves_the_site(browser, target):  # noqa: ANN001
+def test_the_language_switch_never_leaves_the_site(browser, target):
     for field in ("back", "next"):  # "next": what forms of an earlier version send
         answer = browser().post("/lang", {"lang": "en", field: target}, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"] == "/"
@@ -192,7 +192,7 @@ def test_the_language_switch_never_leaves_the_site(browser, target):  # noqa: AN
 
 
 @pytest.mark.parametrize(("locale", "one", "two"), [("nl", "1 stem", "2 stemmen"), ("en", "1 vote", "2 votes")])
-def test_plurals_follow_the_count_in_templates_and_code(locale, one, two):  # noqa: ANN001
+def test_plurals_follow_the_count_in_templates_and_code(locale, one, two):
     template = env.from_string('{{ ngettext("%(num)s vote", "%(num)s votes", n) }}')
     named = env.from_string('{{ ngettext("%(num)s guest", "%(num)s guests", n) }} ({{ "x" }})')
     token = current_locale.set(locale)
@@ -206,7 +206,7 @@ def test_plurals_follow_the_count_in_templates_and_code(locale, one, two):  # no
         current_locale.reset(token)
 
 
-def test_the_moderator_console_counts_votes_in_the_right_form(settings, staff, demo, browser):  # noqa: ANN001
+def test_the_moderator_console_counts_votes_in_the_right_form(settings, staff, demo, browser):
     erik, fatima = browser(), browser()
     sign_in(erik, demo[PARTICIPANT])
     sign_in(fatima, demo["participant:Fatima Bouzid"])
@@ -225,7 +225,7 @@ def test_the_moderator_console_counts_votes_in_the_right_form(settings, staff, d
 # --- the moderator console's lists -------------------------------------------------------------------------
 
 
-def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, staff, demo, browser):  # noqa: ANN001
+def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, staff, demo, browser):
     erik, jan = browser(), browser()
     sign_in(erik, demo[PARTICIPANT])
     sign_in(jan, demo["participant:Jan de Boer"])
@@ -245,7 +245,7 @@ def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, s
     assert re.search(r'<select id="invite-participant" name="participant" required>\s*<option value="">', select)
 
 
-def test_the_merge_list_tells_similar_questions_apart(settings, staff, demo, browser):  # noqa: ANN001
+def test_the_merge_list_tells_similar_questions_apart(settings, staff, demo, browser):
     erik = browser()
     sign_in(erik, demo[PARTICIPANT])
     stem = ("Hoe zorgen we ervoor dat de samenwerking tussen de steden, de provincies en het Rijk ook na de "
@@ -258,7 +258,7 @@ def test_the_merge_list_tells_similar_questions_apart(settings, staff, demo, bro
     assert "Erik van Dijk · 0 stemmen" in console
 
 
-def test_empty_lists_are_said_in_a_paragraph_not_a_numbered_item(staff):  # noqa: ANN001
+def test_empty_lists_are_said_in_a_paragraph_not_a_numbered_item(staff):
     console = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
     assert re.search(r'<p class="muted">\s*Nog geen vragen\.\s*</p>', console)
     assert re.search(r'<p class="muted">\s*Er is nu niemand uitgenodigd\.\s*</p>|<p class="muted">[^<]*uitgenodigd',
@@ -266,7 +266,7 @@ def test_empty_lists_are_said_in_a_paragraph_not_a_numbered_item(staff):  # noqa
     assert not re.search(r"<li[^>]*>\s*Nog geen vragen", console)
 
 
-def test_the_run_of_show_buttons_have_clean_accessible_names(staff):  # noqa: ANN001
+def test_the_run_of_show_buttons_have_clean_accessible_names(staff):
     page = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
     panel = re.search(r'<section id="phase-control".*?</section>', page, re.S).group(0)
     # "Naar dit onderdeel – Digitaal netwerken": a separator that reads well whether or not the browser puts a
@@ -334,7 +334,7 @@ def test_valid_time_value_knows_valid_from_invalid():
     assert not any(map(valid_time_value, ["11:30–12:15", "25:00", "2026-13-01", "4-12-2026", "P", "soon"]))
 
 
-def test_every_time_element_on_every_page_of_every_role_is_valid(settings, staff, demo, browser):  # noqa: ANN001
+def test_every_time_element_on_every_page_of_every_role_is_valid(settings, staff, demo, browser):
     erik, presenter, host = browser(), browser(), browser()
     sign_in(erik, demo[PARTICIPANT])
     sign_in(presenter, demo["presenter:Presentatiescherm"])

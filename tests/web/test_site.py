@@ -20,7 +20,7 @@ SECURITY_HEADERS = ("content-security-policy", "referrer-policy", "x-content-typ
     [{"origin": "http://evil.example"}, {"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
      {"origin": "null"}],
 )
-def test_cross_site_form_posts_are_refused(settings, demo, browser, headers):  # noqa: ANN001
+def test_cross_site_form_posts_are_refused(settings, demo, browser, headers):
     organiser = browser()
     sign_in(organiser, demo["organiser:Secretariaat G40"])
     organiser._swap()
@@ -32,7 +32,7 @@ def test_cross_site_form_posts_are_refused(settings, demo, browser, headers):  #
     assert response.status_code == 403
 
 
-def test_security_headers_on_every_page(client):  # noqa: ANN001
+def test_security_headers_on_every_page(client):
     response = client.get("/")
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp and "unsafe-inline" not in csp
@@ -41,11 +41,11 @@ def test_security_headers_on_every_page(client):  # noqa: ANN001
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def security_headers(response) -> dict[str, list[str]]:  # noqa: ANN001
+def security_headers(response) -> dict[str, list[str]]:
     return {name: response.headers.get_list(name) for name in SECURITY_HEADERS}
 
 
-def test_a_500_carries_the_same_security_headers_as_a_200(settings, demo, monkeypatch):  # noqa: ANN001
+def test_a_500_carries_the_same_security_headers_as_a_200(settings, demo, monkeypatch):
     """Starlette answers a 500 from its ServerErrorMiddleware, outside the middleware the app lists: the headers
     must not depend on that list. The real app, plus one route that fails, and a real page made to fail."""
     app = create_app(settings)
@@ -70,7 +70,7 @@ def test_a_500_carries_the_same_security_headers_as_a_200(settings, demo, monkey
             assert security_headers(response) == expected, response.request.url
 
 
-def test_pages_make_no_third_party_requests(client):  # noqa: ANN001
+def test_pages_make_no_third_party_requests(client):
     html = client.get("/").text
     for attribute in ("src=", "href="):
         for value in html.split(attribute)[1:]:
@@ -78,19 +78,19 @@ def test_pages_make_no_third_party_requests(client):  # noqa: ANN001
             assert not url.startswith(("http:", "https:", "//")), url
 
 
-def test_healthz_reports_database_and_version(client):  # noqa: ANN001
+def test_healthz_reports_database_and_version(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "version": "0.1.0"}
 
 
-def test_oversized_bodies_are_refused(client, demo):  # noqa: ANN001
+def test_oversized_bodies_are_refused(client, demo):
     response = client.post("/join", content=b"name=" + b"x" * 2_000_000,
                            headers={"content-type": "application/x-www-form-urlencoded", "origin": ORIGIN})
     assert response.status_code == 413
 
 
-def test_dutch_by_default_english_on_request(browser):  # noqa: ANN001
+def test_dutch_by_default_english_on_request(browser):
     me = browser()
     page = me.get("/")
     assert '<html lang="nl">' in page.text and "Deelnemen" in page.text
@@ -102,7 +102,7 @@ def test_dutch_by_default_english_on_request(browser):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
-def test_language_switch_does_not_redirect_elsewhere(browser, target):  # noqa: ANN001
+def test_language_switch_does_not_redirect_elsewhere(browser, target):
     response = browser().post("/lang", {"lang": "en", "next": target}, follow_redirects=False)
     assert response.headers["location"] == "/"
 
@@ -111,18 +111,18 @@ def test_language_switch_does_not_redirect_elsewhere(browser, target):  # noqa: 
     ("/privacy", "Privacyverklaring", "Privacy statement"),
     ("/toegankelijkheid", "Toegankelijkheidsverklaring", "Accessibility statement"),
 ])
-def test_statement_pages_exist_in_both_languages(client, path, dutch, english):  # noqa: ANN001
+def test_statement_pages_exist_in_both_languages(client, path, dutch, english):
     assert dutch in client.get(path).text
     assert english in client.get(path + "?lang=en").text
 
 
-def test_unknown_page_is_a_translated_404(client):  # noqa: ANN001
+def test_unknown_page_is_a_translated_404(client):
     response = client.get("/nergens")
     assert response.status_code == 404
     assert "Deze pagina bestaat niet" in response.text
 
 
-def test_language_from_the_address_is_kept_for_live_updates(demo, browser):  # noqa: ANN001
+def test_language_from_the_address_is_kept_for_live_updates(demo, browser):
     me = browser()
     sign_in(me, demo["participant:Erik van Dijk"])
     assert '<html lang="en">' in me.get(f"/e/{SLUG}?lang=en").text

@@ -13,7 +13,7 @@ HOST = "host:Annemiek de Vries"
 
 
 @pytest.fixture
-def people(demo, browser):  # noqa: ANN001, ANN201
+def people(demo, browser):
     signed = {}
     for key in (ORGANISER, ERIK, FATIMA, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm"):
         signed[key] = browser()
@@ -21,16 +21,16 @@ def people(demo, browser):  # noqa: ANN001, ANN201
     return signed
 
 
-def seating(people, action: str, **extra):  # noqa: ANN001, ANN201
+def seating(people, action: str, **extra):
     return people[ORGANISER].post(f"/e/{SLUG}/tables/seating", {"action": action, **extra})
 
 
-def table_of(settings, name: str) -> int:  # noqa: ANN001
+def table_of(settings, name: str) -> int:
     return query(settings, "SELECT s.table_id FROM seat s JOIN participant p ON p.id = s.participant_id "
                            "WHERE p.name = :n", n=name)[0][0]
 
 
-def test_preview_is_invisible_until_published(settings, people):  # noqa: ANN001
+def test_preview_is_invisible_until_published(settings, people):
     assert seating(people, "preview", seed="4").status_code == 200
     assert query(settings, "SELECT COUNT(*) FROM seat")[0][0] == 24  # every participant, hosts are fixed
     sizes = [n for (n,) in query(settings, "SELECT COUNT(*) FROM seat GROUP BY table_id")]
@@ -43,7 +43,7 @@ def test_preview_is_invisible_until_published(settings, people):  # noqa: ANN001
     assert 'id="seating-panel"' in panel
 
 
-def test_publish_shows_each_participant_their_table_live(settings, people):  # noqa: ANN001
+def test_publish_shows_each_participant_their_table_live(settings, people):
     seating(people, "preview", seed="1")
     with people[ERIK].websocket(f"/ws/participant/{SLUG}") as ws, people[HOST].websocket(f"/ws/host/{SLUG}") as host_ws:
         receive_until(ws, 'id="table-card"')
@@ -59,7 +59,7 @@ def test_publish_shows_each_participant_their_table_live(settings, people):  # n
     assert all(m in card for m in mates)
 
 
-def test_quality_is_shown_with_the_lower_bound_and_a_shuffle(settings, people):  # noqa: ANN001
+def test_quality_is_shown_with_the_lower_bound_and_a_shuffle(settings, people):
     seating(people, "preview", seed="2")
     panel = text_of(people[ORGANISER].get(f"/e/{SLUG}/organiser").text)
     assert "optimaal" in panel.lower()
@@ -67,7 +67,7 @@ def test_quality_is_shown_with_the_lower_bound_and_a_shuffle(settings, people): 
     assert '"same_city_pairs": 0' in quality[0] and '"lower_bound": 0' in quality[0]
 
 
-def test_late_joiner_is_seated_without_moving_anyone(settings, people, browser):  # noqa: ANN001
+def test_late_joiner_is_seated_without_moving_anyone(settings, people, browser):
     seating(people, "preview", seed="1")
     seating(people, "publish")
     before = dict(query(settings, "SELECT participant_id, table_id FROM seat"))
@@ -85,7 +85,7 @@ def test_late_joiner_is_seated_without_moving_anyone(settings, people, browser):
     assert dict(query(settings, "SELECT participant_id, table_id FROM seat")) == after
 
 
-def test_whoever_joined_during_the_preview_is_seated_by_the_publication(settings, people, browser):  # noqa: ANN001
+def test_whoever_joined_during_the_preview_is_seated_by_the_publication(settings, people, browser):
     seating(people, "preview", seed="1")
     early = browser()
     municipality = query(settings, "SELECT id FROM municipality WHERE name = 'Zwolle'")[0][0]
@@ -101,7 +101,7 @@ def test_whoever_joined_during_the_preview_is_seated_by_the_publication(settings
     assert f'action="/e/{SLUG}/table/open"' in early.get(f"/e/{SLUG}").text
 
 
-def test_someone_added_after_publication_is_seated_when_added_and_their_link_only_reads(settings, people, browser):  # noqa: ANN001
+def test_someone_added_after_publication_is_seated_when_added_and_their_link_only_reads(settings, people, browser):
     from tests.web.test_organiser import link_of
 
     seating(people, "preview", seed="1")
@@ -122,7 +122,7 @@ def test_someone_added_after_publication_is_seated_when_added_and_their_link_onl
     assert query(settings, seats) == before  # the link and the page wrote no seat
 
 
-def test_organiser_moves_and_locks_and_a_new_preview_keeps_the_lock(settings, people):  # noqa: ANN001
+def test_organiser_moves_and_locks_and_a_new_preview_keeps_the_lock(settings, people):
     seating(people, "preview", seed="1")
     erik = query(settings, "SELECT id FROM participant WHERE name = 'Erik van Dijk'")[0][0]
     target = [t for (t,) in query(settings, "SELECT id FROM lunch_table") if t != table_of(settings, "Erik van Dijk")][0]
@@ -135,13 +135,13 @@ def test_organiser_moves_and_locks_and_a_new_preview_keeps_the_lock(settings, pe
     assert query(settings, "SELECT locked FROM seat WHERE participant_id = :p", p=erik) == [(1,)]
 
 
-def test_bad_moves_are_refused(settings, people):  # noqa: ANN001
+def test_bad_moves_are_refused(settings, people):
     seating(people, "preview", seed="1")
     assert people[ORGANISER].post(f"/e/{SLUG}/tables/move", {"participant": "1", "table": "99999"}).status_code == 422
     assert seating(people, "explode").status_code == 422
 
 
-def test_replacing_a_host_revokes_the_old_link(settings, people, demo, browser):  # noqa: ANN001
+def test_replacing_a_host_revokes_the_old_link(settings, people, demo, browser):
     table = query(settings, "SELECT id FROM lunch_table WHERE host_name = 'Annemiek de Vries'")[0][0]
     response = people[ORGANISER].post(f"/e/{SLUG}/tables/{table}/host", {"name": "Nieuwe Host"})
     assert response.status_code == 200
@@ -152,7 +152,7 @@ def test_replacing_a_host_revokes_the_old_link(settings, people, demo, browser):
     assert "Tafel Stad en regio" in newcomer.get(f"/e/{SLUG}/host").text
 
 
-def test_table_link_is_recorded_for_the_host(settings, people):  # noqa: ANN001
+def test_table_link_is_recorded_for_the_host(settings, people):
     opened = "SELECT COUNT(*) FROM seat WHERE opened_at IS NOT NULL"
     seating(people, "preview", seed="1")
     assert people[ERIK].post(f"/e/{SLUG}/table/open", follow_redirects=False).status_code == 404  # not published
@@ -185,7 +185,7 @@ def test_table_link_is_recorded_for_the_host(settings, people):  # noqa: ANN001
     assert query(settings, "SELECT opened_at FROM seat WHERE opened_at IS NOT NULL") == first
 
 
-def test_only_a_seated_participant_opens_a_table(settings, people, browser):  # noqa: ANN001
+def test_only_a_seated_participant_opens_a_table(settings, people, browser):
     seating(people, "preview", seed="1")
     seating(people, "publish")
     for who in (HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm", ORGANISER):
@@ -195,13 +195,13 @@ def test_only_a_seated_participant_opens_a_table(settings, people, browser):  # 
     assert query(settings, "SELECT COUNT(*) FROM seat WHERE opened_at IS NOT NULL") == [(0,)]
 
 
-def test_topic_preference(settings, people):  # noqa: ANN001
+def test_topic_preference(settings, people):
     assert people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Eén overheid"}).status_code == 200
     assert query(settings, "SELECT topic FROM participant WHERE name = 'Erik van Dijk'") == [("Eén overheid",)]
     assert people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Iets anders"}).status_code == 422
 
 
-def test_topic_preference_is_locked_once_the_seating_is_published(settings, people):  # noqa: ANN001
+def test_topic_preference_is_locked_once_the_seating_is_published(settings, people):
     page = people[ERIK].get(f"/e/{SLUG}").text
     assert 'id="table-topic"' in page  # before publication: a form
     chosen = people[ERIK].post(f"/e/{SLUG}/table/topic", {"topic": "Eén overheid"})
@@ -224,7 +224,7 @@ def test_topic_preference_is_locked_once_the_seating_is_published(settings, peop
 
 
 @pytest.mark.parametrize("who", [ERIK, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm", None])
-def test_only_the_organiser_seats_people(settings, people, browser, who):  # noqa: ANN001
+def test_only_the_organiser_seats_people(settings, people, browser, who):
     actor = people[who] if who else browser()
     assert actor.post(f"/e/{SLUG}/tables/seating", {"action": "preview"}).status_code == 403
     assert actor.post(f"/e/{SLUG}/tables/move", {"participant": "1", "table": "1"}).status_code == 403
@@ -232,7 +232,7 @@ def test_only_the_organiser_seats_people(settings, people, browser, who):  # noq
     assert query(settings, "SELECT COUNT(*) FROM seat") == [(0,)]
 
 
-def test_host_sees_only_their_own_guests(settings, people):  # noqa: ANN001
+def test_host_sees_only_their_own_guests(settings, people):
     seating(people, "preview", seed="1")
     seating(people, "publish")
     host_table = query(settings, "SELECT id FROM lunch_table WHERE host_name = 'Annemiek de Vries'")[0][0]
@@ -246,7 +246,7 @@ def test_host_sees_only_their_own_guests(settings, people):  # noqa: ANN001
     assert not any(n in guest_list for n in others)
 
 
-def test_organiser_adds_a_table_with_a_host_link_and_validates_the_video_link(settings, people, browser):  # noqa: ANN001
+def test_organiser_adds_a_table_with_a_host_link_and_validates_the_video_link(settings, people, browser):
     bad = people[ORGANISER].post(f"/e/{SLUG}/tables/new", {"name": "Tafel Zeven", "capacity": "8",
                                                            "video_url": "javascript:alert(1)", "host_name": "Hanna"})
     assert bad.status_code == 422 and "https://" in bad.text
@@ -265,7 +265,7 @@ def test_organiser_adds_a_table_with_a_host_link_and_validates_the_video_link(se
     assert query(settings, "SELECT name FROM lunch_table WHERE id = :t", t=table) == [("Tafel Zeven",)]
 
 
-def test_a_new_round_in_preview_keeps_everyone_at_their_published_table(settings, people):  # noqa: ANN001
+def test_a_new_round_in_preview_keeps_everyone_at_their_published_table(settings, people):
     seating(people, "preview", seed="1")
     seating(people, "publish")
     first = table_of(settings, "Erik van Dijk")

@@ -43,7 +43,7 @@ class Clock:
 
 
 @pytest.fixture
-def clock(app, client) -> Clock:  # noqa: ANN001
+def clock(app, client) -> Clock:
     """The app's throttles on a clock the test moves (the client fixture has started the lifespan)."""
     fake = Clock()
     throttle.throttles(app).clock = fake
@@ -51,12 +51,12 @@ def clock(app, client) -> Clock:  # noqa: ANN001
 
 
 @pytest.fixture
-def place(settings) -> str:  # noqa: ANN001
+def place(settings) -> str:
     """A municipality to join with (looked up once: every lookup opens the database anew)."""
     return str(municipality_id(settings))
 
 
-def join(person: Browser, code: str, place: str, name: str = "Gast", lang: str = ""):  # noqa: ANN201
+def join(person: Browser, code: str, place: str, name: str = "Gast", lang: str = ""):
     form = {"code": code, "name": name, "municipality": place, "join_key": secrets.token_urlsafe(24)}
     return person.post("/join" + (f"?lang={lang}" if lang else ""), form, follow_redirects=False)
 
@@ -70,7 +70,7 @@ def refusal_text(seconds: int, locale: str = "nl") -> str:
         current_locale.reset(token)
 
 
-def participants(settings) -> int:  # noqa: ANN001
+def participants(settings) -> int:
     return query(settings, "SELECT COUNT(*) FROM participant")[0][0]
 
 
@@ -92,7 +92,7 @@ class Elsewhere(Browser):
         super()._keep()
 
 
-def alert(response) -> str:  # noqa: ANN001
+def alert(response) -> str:
     """The login page's one message."""
     found = re.findall(r'<p class="status-message is-error" role="alert">(.*?)</p>', response.text, re.S)
     assert len(found) == 1, response.text
@@ -104,7 +104,7 @@ def alert(response) -> str:  # noqa: ANN001
 
 @pytest.mark.parametrize("colleagues", [60, pytest.param(300, marks=pytest.mark.slow)])
 def test_300_honest_joins_from_one_address_succeed_while_a_guesser_there_is_refused(
-        settings, demo, browser, clock, place, colleagues):  # noqa: ANN001
+        settings, demo, browser, clock, place, colleagues):
     """The fast run has 60 colleagues; `-m slow` runs the whole city hall of 300 (a join is a durable commit)."""
     guesser = browser()
     first = [join(guesser, f"WRONG{n}", place).status_code for n in range(6)]
@@ -129,7 +129,7 @@ def test_300_honest_joins_from_one_address_succeed_while_a_guesser_there_is_refu
     assert participants(settings) == before + colleagues
 
 
-def test_the_browser_budget_slows_then_refuses_with_a_clear_message_and_retry_after(settings, demo, browser, clock, place):  # noqa: ANN001
+def test_the_browser_budget_slows_then_refuses_with_a_clear_message_and_retry_after(settings, demo, browser, clock, place):
     me = browser()
     for n in range(5):
         assert join(me, f"NOPE9{n}", place).status_code == 422
@@ -152,7 +152,7 @@ def test_the_browser_budget_slows_then_refuses_with_a_clear_message_and_retry_af
 
 
 def test_a_guesser_who_throws_cookies_away_meets_the_address_budget_but_joined_browsers_do_not(
-        settings, demo, browser, clock, place):  # noqa: ANN001
+        settings, demo, browser, clock, place):
     already_in = browser()
     assert join(already_in, "G40DEC", place, name="Al binnen").status_code == 303
     statuses = [join(browser(), f"DROP{n:02d}", place).status_code for n in range(60)]  # a new browser each time
@@ -168,7 +168,7 @@ def test_a_guesser_who_throws_cookies_away_meets_the_address_budget_but_joined_b
     assert join(newcomer, "G40DEC", place, name="Nieuwkomer").status_code == 303
 
 
-def test_the_code_budget_is_shared_by_every_process(settings, demo, app, client, clock, place):  # noqa: ANN001
+def test_the_code_budget_is_shared_by_every_process(settings, demo, app, client, clock, place):
     """Two app processes on one database (and, under postgres-redis, one Redis): failures in either count."""
     with TestClient(create_app(settings), base_url=ORIGIN) as other_client:
         throttle.throttles(other_client.app).clock = clock
@@ -184,7 +184,7 @@ def test_the_code_budget_is_shared_by_every_process(settings, demo, app, client,
     assert "testclient" not in str(query(settings, "SELECT key FROM throttle_count"))
 
 
-def test_a_right_code_with_a_mistake_elsewhere_is_not_a_failed_guess(settings, demo, browser, clock, place):  # noqa: ANN001
+def test_a_right_code_with_a_mistake_elsewhere_is_not_a_failed_guess(settings, demo, browser, clock, place):
     me = browser()
     for _ in range(8):
         response = me.post("/join", {"code": "G40DEC", "name": "", "municipality": "1"}, follow_redirects=False)
@@ -193,7 +193,7 @@ def test_a_right_code_with_a_mistake_elsewhere_is_not_a_failed_guess(settings, d
     assert join(me, "G40DEC", place).status_code == 303
 
 
-def test_the_event_page_does_not_hand_the_code_to_a_stranger(settings, demo, browser):  # noqa: ANN001
+def test_the_event_page_does_not_hand_the_code_to_a_stranger(settings, demo, browser):
     """The slug is made of the event's name and date; before, /e/<slug> redirected to /?code=<the code>."""
     stranger = browser()
     response = stranger.get(f"/e/{SLUG}", follow_redirects=False)
@@ -204,13 +204,13 @@ def test_the_event_page_does_not_hand_the_code_to_a_stranger(settings, demo, bro
 # --- links and the API: 192-bit tokens, only the cost is throttled -------------------------------------
 
 
-def test_a_flood_of_wrong_links_is_refused_from_memory_without_database_writes(settings, demo, app, browser, clock):  # noqa: ANN001
+def test_a_flood_of_wrong_links_is_refused_from_memory_without_database_writes(settings, demo, app, browser, clock):
     erik = browser()
     sign_in(erik, demo[ERIK])  # a participant on the same address, who will open a role link mid-flood
     statements: list[str] = []
     engines = {app.state.db.engine.sync_engine, app.state.db.write_engine.sync_engine}
 
-    def seen(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+    def seen(_conn, _cursor, statement, *_args) -> None:
         statements.append(statement)
 
     for engine in engines:
@@ -235,7 +235,7 @@ def test_a_flood_of_wrong_links_is_refused_from_memory_without_database_writes(s
 
 
 def test_the_api_refuses_a_flood_of_wrong_tokens_but_not_the_overlay_using_the_right_one(
-        settings, demo, client, clock):  # noqa: ANN001
+        settings, demo, client, clock):
     token = expected_token(settings)
     assert client.get(f"{API}/on-air", headers=bearer(token)).status_code == 200  # the stream's overlay
     wrong = [client.get(f"{API}/on-air", headers=bearer(secrets.token_urlsafe(24))).status_code for _ in range(105)]
@@ -255,7 +255,7 @@ def test_the_api_refuses_a_flood_of_wrong_tokens_but_not_the_overlay_using_the_r
 HOUR = 3600
 
 
-def post_logout(person) -> bool:  # noqa: ANN001
+def post_logout(person) -> bool:
     response = person.post("/organiser/logout", follow_redirects=False)
     return response.status_code == 303 and not signed_in_as_organiser(person)
 
@@ -272,7 +272,7 @@ def refusal_wording(locale: str = "nl") -> str:
 
 
 def test_login_guessing_is_refused_per_browser_before_the_password_is_hashed(
-        settings, demo, browser, clock, monkeypatch):  # noqa: ANN001
+        settings, demo, browser, clock, monkeypatch):
     from argon2.exceptions import VerificationError
 
     from app.organiser import auth
@@ -306,7 +306,7 @@ def test_login_guessing_is_refused_per_browser_before_the_password_is_hashed(
 
 
 def test_the_login_throttle_still_slows_the_guesser_per_name_per_browser_and_per_address(
-        settings, demo, browser, clock):  # noqa: ANN001
+        settings, demo, browser, clock):
     username, password = demo_login(demo)
     owner = browser()
     assert login(owner, username, password).status_code == 303  # the owner's browser, on the same address
@@ -337,7 +337,7 @@ def test_the_login_throttle_still_slows_the_guesser_per_name_per_browser_and_per
 
 @pytest.mark.parametrize("keeps_cookies", [False, True], ids=["fresh-cookies", "one-browser"])
 def test_lockout_a_guesser_failing_every_30_s_for_30_minutes_never_keeps_the_owner_out(
-        settings, demo, client, browser, clock, keeps_cookies):  # noqa: ANN001
+        settings, demo, client, browser, clock, keeps_cookies):
     """Before: nine wrong passwords over 240 s kept the account locked and the owner was refused 23 of 23 times.
     Now the guesser (address "testclient") only slows themselves down; the owner signs in every 5 simulated
     minutes from another address with a new browser, and from their own browser on the guesser's address."""
@@ -374,7 +374,7 @@ def test_lockout_a_guesser_failing_every_30_s_for_30_minutes_never_keeps_the_own
 
 
 def test_lockout_answers_are_the_same_for_unknown_and_known_names_wrong_codes_and_when_throttled(
-        settings, demo, browser, clock):  # noqa: ANN001
+        settings, demo, browser, clock):
     username, password = demo_login(demo)
     secret = _create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
     wrong_code = "000000" if totp.code_at(secret, time.time()) != "000000" else "111111"
@@ -403,7 +403,7 @@ def test_lockout_answers_are_the_same_for_unknown_and_known_names_wrong_codes_an
 
 
 def test_upvotes_and_poll_votes_have_a_per_participant_budget_with_a_clear_429(
-        settings, demo, browser, clock, monkeypatch):  # noqa: ANN001
+        settings, demo, browser, clock, monkeypatch):
     people = {key: browser() for key in (ERIK, FATIMA, JAN, MODERATOR)}
     for key, person in people.items():
         sign_in(person, demo[key])
