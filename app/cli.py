@@ -38,7 +38,7 @@ async def _create_organiser(settings: Settings, args: argparse.Namespace) -> int
 
     import segno
 
-    from app.events.service import InvalidInput
+    from app.core.input import InvalidInput
     from app.organiser import auth, totp
 
     if args.password_stdin:

@@ -10,7 +10,7 @@ asyncio lock, so none of them ever waits for the database lock on that thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 
 from app import clock, sqlite_inline
+from app.core import changes
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -101,6 +102,8 @@ class Database:
             self.write_engine.execution_options(samen_write=True), expire_on_commit=False
         )
         self._write_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        # Set by the app to the hub's notice: every write's recorded topics go there after its commit.
+        self.publish: Callable[..., Awaitable[None]] | None = None
         self.queries = 0  # statements sent, for /metrics (e.g. queries per reconnect storm)
         for engine in {self.engine, self.write_engine}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._count)
@@ -115,13 +118,20 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: committed when the block ends without error, rolled back otherwise."""
+        """A write transaction: committed when the block ends without error, rolled back otherwise. The topics
+        its service functions recorded (app/core/changes.py) are published once it has committed."""
         if not is_sqlite(self.url):
-            async with self._write() as session, session.begin():
-                yield session
-            return
-        async with self._turn(), self._write() as session, session.begin():
-            yield session
+            async with self._write() as session:
+                async with session.begin():
+                    yield session
+                topics = changes.recorded(session)
+        else:
+            async with self._turn(), self._write() as session:
+                async with session.begin():
+                    yield session
+                topics = changes.recorded(session)
+        if topics and self.publish is not None:  # after the SQLite turn: publishing waits on no database
+            await self.publish(*topics)
 
     def _turn(self) -> asyncio.Lock:
         """This process's SQLite writers, one at a time (a lock per event loop: tests run several loops)."""

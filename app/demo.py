@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, utcnow
-from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
+from app.events.models import Event, Municipality, Organiser, Participant, ProgrammePart, RoleLink
 from app.events.municipalities import G40_CITIES
 from app.organiser.auth import create as create_organiser
-from app.organiser.models import Organiser
 from app.polls.models import PollOption, PollQuestion
 from app.security import hash_token, link_token
 from app.tables.models import LunchTable

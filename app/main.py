@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -18,28 +19,26 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import __version__, api
+from app import __version__
 from app.config import STATIC_DIR, Settings
+from app.core.domain import Domain, PageParts
 from app.db import Database
-from app.events import fragments as event_fragments
-from app.events import routes as event_routes
+from app.events.domain import DOMAIN as EVENTS
 from app.i18n import N_, LocaleMiddleware, gettext
 from app.live.broker import broker_from_url
 from app.live.hub import Hub
 from app.live.socket import LiveViews, live_endpoint
-from app.organiser import afterwards as organiser_afterwards
-from app.organiser import people as organiser_people
-from app.organiser import routes as organiser_routes
-from app.polls import fragments as poll_fragments
-from app.polls import routes as poll_routes
-from app.questions import fragments as question_fragments
-from app.questions import routes as question_routes
+from app.organiser.domain import DOMAIN as ORGANISER
+from app.polls.domain import DOMAIN as POLLS
+from app.questions.domain import DOMAIN as QUESTIONS
 from app.security import GuardMiddleware, SecurityHeadersMiddleware, SessionMiddleware
-from app.tables import fragments as table_fragments
-from app.tables import routes as table_routes
+from app.tables.domain import DOMAIN as TABLES
 from app.templating import templates
 
 log = logging.getLogger("samen")
+
+# The whole house. Routes are matched in this order: the events' catch-all role page (/e/{slug}/{view}) last.
+DOMAINS: tuple[Domain, ...] = (ORGANISER, QUESTIONS, POLLS, TABLES, EVENTS)
 
 ERROR_MESSAGES = {
     "event": N_("This event does not exist."),
@@ -128,20 +127,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         hub = Hub(broker_from_url(settings.broker_url), settings.tick_seconds)
+        db.publish = hub.changed  # every write's recorded topics, after its commit
         views = LiveViews()
-        event_fragments.register(hub, db)
-        views.view("participant", event_routes.participant_viewer)
-        for view in ("moderator", "presenter", "host", "organiser"):
-            views.view(view, event_routes.role_viewer(view))
-        question_fragments.register(hub, db)
-        for view in ("participant", "moderator", "presenter"):
-            views.add_topics(view, question_routes.live_topics(view))
-        poll_fragments.register(hub, db)
-        for view in ("participant", "presenter", "moderator", "organiser"):
-            views.add_topics(view, poll_routes.live_topics(view))
-        table_fragments.register(hub, db)
-        for view in ("participant", "organiser", "presenter", "host"):
-            views.add_topics(view, table_routes.live_topics(view))
+        for domain in DOMAINS:
+            for view, authorise in domain.viewers.items():
+                views.view(view, authorise)
+            for view, source in domain.live_topics.items():
+                views.add_topics(view, functools.partial(source, db))
+            for kind, render in (domain.renderers(db, hub) if domain.renderers else {}).items():
+                hub.register(kind, render)
         app.state.db, app.state.hub, app.state.live_views = db, hub, views
         await hub.start()
         try:
@@ -155,14 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics),
         WebSocketRoute("/ws/{view}/{key}", live_endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-        *organiser_routes.routes,
-        *organiser_people.routes,
-        *organiser_afterwards.routes,
-        *api.routes,
-        *question_routes.routes,
-        *poll_routes.routes,
-        *table_routes.routes,
-        *event_routes.routes,
+        *[route for domain in DOMAINS for route in domain.routes],
     ]
     app = SamenApp(
         routes=routes,
@@ -179,4 +166,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.page_parts = PageParts()
+    for domain in DOMAINS:
+        for view, (order, part) in domain.page_parts.items():
+            app.state.page_parts.add(view, order, part)
+    app.state.join_hooks = [hook for domain in DOMAINS for hook in domain.join_hooks]
     return app

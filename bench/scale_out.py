@@ -40,7 +40,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -258,6 +258,17 @@ def fresh_database() -> Iterator[str]:
         if type(error).__module__.startswith("_pytest"):  # pytest.skip / pytest.fail outside pytest
             raise RuntimeError(f"PostgreSQL: {error}") from None
         raise
+
+
+def on_backend(backend: str, run: Callable[..., object]) -> object:
+    """``run()`` on SQLite, or on a fresh PostgreSQL database with Redis (both checked reachable first): the
+    ``--backend`` of bench/crash_loop.py and bench/races.py."""
+    if backend != "postgres":
+        return run()
+    os.environ.setdefault("SAMEN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)  # read by tests.services at import
+    check_services(DEFAULT_REDIS, os.environ["SAMEN_TEST_POSTGRES_URL"])
+    with fresh_database() as url:
+        return run(database_url=url, broker_url=DEFAULT_REDIS)
 
 
 # --- one run and the script -----------------------------------------------------------------------------

@@ -15,16 +15,16 @@ from starlette.requests import HTTPConnection
 
 from app.db import utcnow
 from app.events import service
-from app.events.models import Event, Participant, RoleLink
+from app.events.models import Event, Organiser, Participant, Role, RoleLink
 
 # Which roles may open which role page. The organiser runs the day and may look at every screen.
 PAGE_ROLES = {
-    "moderator": ("moderator", "organiser"),
-    "presenter": ("presenter", "moderator", "organiser"),
-    "host": ("host",),
-    "organiser": ("organiser",),
+    Role.MODERATOR: (Role.MODERATOR, Role.ORGANISER),
+    Role.PRESENTER: (Role.PRESENTER, Role.MODERATOR, Role.ORGANISER),
+    Role.HOST: (Role.HOST,),
+    Role.ORGANISER: (Role.ORGANISER,),
 }
-PHASE_ROLES = ("moderator", "organiser")
+PHASE_ROLES = (Role.MODERATOR, Role.ORGANISER)
 
 
 async def event_or_404(session: AsyncSession, slug: str) -> Event:
@@ -162,8 +162,6 @@ async def organiser_of(conn: HTTPConnection, session: AsyncSession) -> Organiser
     organiser_id = conn.scope.get("session", {}).get("org")
     if not isinstance(organiser_id, int):
         return None
-    from app.organiser.models import Organiser  # the account model lives with the organiser console
-
     organiser = await session.get(Organiser, organiser_id)
     return OrganiserGrant(organiser.id, organiser.username) if organiser else None
 
@@ -173,7 +171,7 @@ async def role_of(
 ) -> RoleLink | OrganiserGrant | None:
     links = await service.granted_links(session, conn.scope.get("session", {}).get("r"), event.id)
     for role in roles:  # the first role in the tuple wins, so a host page finds the host link
-        if role == "organiser":
+        if role == Role.ORGANISER:
             grant = await organiser_of(conn, session)
             if grant is not None:
                 return grant
@@ -197,3 +195,17 @@ async def require_participant(conn: HTTPConnection, session: AsyncSession, event
     if participant is None:
         raise HTTPException(403, "participant")
     return participant
+
+
+async def event_and_participant(request: HTTPConnection) -> tuple[Event, Participant]:
+    """The event in the URL and the participant in the session (403 if they have not joined it)."""
+    async with request.app.state.db.read() as session:
+        event = await event_or_404(session, request.path_params["slug"])
+        return event, await require_participant(request, session, event)
+
+
+async def event_and_role(request: HTTPConnection, roles: tuple[str, ...]) -> tuple[Event, RoleLink | OrganiserGrant]:
+    """The event in the URL and the first of ``roles`` the session holds in it (403 if none)."""
+    async with request.app.state.db.read() as session:
+        event = await event_or_404(session, request.path_params["slug"])
+        return event, await require_role(request, session, event, roles)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.db import Database
 from app.events import service
-from app.live.hub import Hub
+from app.live.hub import Hub, Renderer
 from app.templating import render_fragment
 
 
@@ -23,7 +23,9 @@ async def online_context(db: Database, hub: Hub, event_id: int) -> dict:
     return {"participants": people, "present": present}
 
 
-def register(hub: Hub, db: Database) -> None:
+def renderers(db: Database, hub: Hub) -> dict[str, Renderer]:
+    """The renderer of each of this domain's topic kinds (see topics.py)."""
+
     async def programme(key: str) -> str:
         # The run of show rides along: every change of the programme or the phase (a moderator's, the organiser's,
         # an edit of the parts) reaches each organiser's and moderator's copy at once. Pages without it (the
@@ -40,6 +42,4 @@ def register(hub: Hub, db: Database) -> None:
     async def online(key: str) -> str:
         return render_fragment("organiser/_online.html", oob=True, **await online_context(db, hub, int(key)))
 
-    hub.register("programme", programme)
-    hub.register("presenter", presenter)
-    hub.register("online", online)
+    return {"programme": programme, "presenter": presenter, "online": online}

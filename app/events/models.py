@@ -1,15 +1,42 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
 
-PART_KINDS = ("debate", "poll", "lunch", "closing", "other")
-ROLES = ("moderator", "presenter", "host", "organiser")
-STATUSES = ("before", "live", "after")
+
+class PartKind(StrEnum):
+    """What a programme part is; the participants' and the presenter's pages follow the current part's kind."""
+
+    DEBATE = "debate"
+    POLL = "poll"
+    LUNCH = "lunch"
+    CLOSING = "closing"
+    OTHER = "other"
+
+
+PART_KINDS = tuple(PartKind)  # in this order in the organiser's form; `in` on a tuple takes any string
+
+
+class EventStatus(StrEnum):
+    """Where the block is: before its first part, live in one part, or after its last."""
+
+    BEFORE = "before"
+    LIVE = "live"
+    AFTER = "after"
+
+
+class Role(StrEnum):
+    """Who a role link (or an organiser account) lets act."""
+
+    MODERATOR = "moderator"
+    PRESENTER = "presenter"
+    HOST = "host"
+    ORGANISER = "organiser"
 
 
 class Municipality(Base):
@@ -109,3 +136,19 @@ class RoleLink(Base):
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+
+class Organiser(Base):
+    """An organiser account (the secretariat), allowed to act in every event: it lives here, with the other
+    grants (participants, role links), so that access checks need nothing above the events.
+    Password hashed with argon2; optional TOTP second factor."""
+
+    __tablename__ = "organiser"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

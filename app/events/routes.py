@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,15 +11,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 
-from app import pages, throttle
-from app.events import access, service
+from app import throttle
+from app.core.input import InvalidInput, as_id, clean_text
+from app.events import access, service, topics
 from app.events.fragments import online_context, programme_context
 from app.events.models import Event, Participant
 from app.i18n import LOCALES, gettext
 from app.live.socket import Viewer
 from app.security import new_token
 from app.templating import templates
-from app.web import form_int
 
 MAX_ROLE_GRANTS = 20
 
@@ -34,7 +33,7 @@ def _hub(conn):
 
 
 async def home(request: Request) -> Response:
-    code = service.clean_text(request.query_params.get("code", ""), 12)
+    code = clean_text(request.query_params.get("code", ""), 12)
     return await _join_page(request, {"code": code}, {}, new_token())
 
 
@@ -69,8 +68,8 @@ async def join(request: Request) -> Response:
     try:
         async with _db(request).write() as session:
             event, participant, token = await service.join(session, form, request.app.state.settings.secret_key)
-            announce = await _joined(request, session, event, participant)
-    except service.InvalidInput as invalid:
+            await _joined(request, session, event, participant)
+    except InvalidInput as invalid:
         if "code" in invalid.errors and form.code.strip():
             async with _db(request).read() as session:
                 unknown = await service.event_by_code(session, form.code) is None
@@ -79,28 +78,14 @@ async def join(request: Request) -> Response:
         errors = {field: gettext(message) for field, message in invalid.errors.items()}
         return await _join_page(request, form.__dict__, errors, join_key, 422)
     _remember_participant(request, event.id, participant, token)
-    await _hub(request).changed(service.online_topic(event.id))
-    for after in announce:
-        await after()
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
 
 
-# Other parts of the event act on a join in the join's own write transaction (the lunch seats someone who joins
-# after the seating was published), so the pages the participant then opens only read. A hook gets the request,
-# the write session, the event and the participant, and may return what to do after the commit (announce the
-# change to the live pages). The domains register themselves, as they do with pages.contribute.
-JoinHook = Callable[[Request, AsyncSession, Event, Participant], Awaitable[Callable[[], Awaitable[None]] | None]]
-_join_hooks: list[JoinHook] = []
-
-
-def when_joined(hook: JoinHook) -> None:
-    _join_hooks.append(hook)
-
-
-async def _joined(request: Request, session: AsyncSession, event: Event,
-                  participant: Participant) -> list[Callable[[], Awaitable[None]]]:
-    done = [await hook(request, session, event, participant) for hook in _join_hooks]
-    return [after for after in done if after is not None]
+async def _joined(request: Request, session: AsyncSession, event: Event, participant: Participant) -> None:
+    """Other parts of the event act on a join in the join's own write transaction (the lunch seats someone who
+    joins after the seating was published), so the pages the participant then opens only read."""
+    for hook in request.app.state.join_hooks:
+        await hook(session, event, participant)
 
 
 def _remember_participant(request: Request, event_id: int, participant, token: str | None) -> None:
@@ -131,10 +116,8 @@ async def invite(request: Request) -> Response:
     # published is seated when added (app/organiser/people.py), so this normally finds the seat and writes
     # nothing; the hooks stay as the safety net for anyone still without one (never the page view).
     async with _db(request).write() as session:
-        announce = await _joined(request, session, event, participant)
+        await _joined(request, session, event, participant)
     _remember_participant(request, event.id, participant, token)
-    for after in announce:
-        await after()
     return RedirectResponse(f"/e/{event.slug}", status_code=303)
 
 
@@ -174,7 +157,7 @@ async def participant_page(request: Request) -> Response:
             "participant": participant,
             "personal_link": request.session.get("links", {}).get(str(event.id)),
         }
-        context = await pages.page_context("participant", request, session, base)
+        context = await request.app.state.page_parts.context("participant", request, session, base)
     return templates.TemplateResponse(request, "participant/page.html", context)
 
 
@@ -205,7 +188,7 @@ async def role_page(request: Request) -> Response:
             base.update(await online_context(_db(request), _hub(request), event.id))
         if view == "presenter":
             base.update(presenter_join(request.app.state.settings.base_url, event.code))
-        context = await pages.page_context(view, request, session, base)
+        context = await request.app.state.page_parts.context(view, request, session, base)
     return templates.TemplateResponse(request, f"{view}/page.html", context)
 
 
@@ -224,11 +207,9 @@ async def change_phase(request: Request) -> Response:
     try:
         async with _db(request).write() as session:
             event = await service.event_by_id(session, event_id)
-            await service.change_phase(session, event, str(data.get("action", "")), form_int(part_raw), expected)
-    except service.InvalidInput as invalid:
+            await service.change_phase(session, event, str(data.get("action", "")), as_id(part_raw), expected)
+    except InvalidInput as invalid:
         error = gettext(next(iter(invalid.errors.values())), **getattr(invalid, "params", {}))
-    else:
-        await _hub(request).changed(service.programme_topic(event_id), f"presenter:{event_id}")
     async with _db(request).read() as session:
         event = await service.event_by_id(session, event_id)
     return templates.TemplateResponse(
@@ -305,20 +286,21 @@ async def participant_viewer(websocket: WebSocket, slug: str) -> Viewer | None:
     if participant_id is None:
         return None
     return Viewer(
-        topics=[service.programme_topic(event.id)],
+        event_id=event.id,
+        participant_id=participant_id,
+        topics=[topics.programme(event.id)],
         identities=[f"participant:{participant_id}"],
         presence=(service.presence_group(event.id), str(participant_id)),
-        presence_topic=service.online_topic(event.id),
-        extra={"event_id": event.id, "participant_id": participant_id},
+        presence_topic=topics.online(event.id),
     )
 
 
 def role_viewer(view: str):
-    topics = {
-        "moderator": lambda e: [service.programme_topic(e)],
-        "presenter": lambda e: [f"presenter:{e}"],
-        "host": lambda e: [service.programme_topic(e)],
-        "organiser": lambda e: [service.programme_topic(e), service.online_topic(e)],
+    view_topics = {
+        "moderator": lambda e: [topics.programme(e)],
+        "presenter": lambda e: [topics.presenter(e)],
+        "host": lambda e: [topics.programme(e)],
+        "organiser": lambda e: [topics.programme(e), topics.online(e)],
     }[view]
 
     async def authorise(websocket: WebSocket, slug: str) -> Viewer | None:
@@ -330,8 +312,8 @@ def role_viewer(view: str):
         if link is None:
             return None
         identity = link.identity if isinstance(link, access.OrganiserGrant) else f"link:{link.id}"
-        return Viewer(topics=topics(event.id), identities=[identity],
-                      extra={"event_id": event.id, "link_id": link.id, "db": _db(websocket)})
+        link_id = None if isinstance(link, access.OrganiserGrant) else link.id
+        return Viewer(event_id=event.id, link_id=link_id, topics=view_topics(event.id), identities=[identity])
 
     return authorise
 

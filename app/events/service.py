@@ -4,64 +4,25 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.input import NAME_MAX, InvalidInput, as_id, clean_text
 from app.db import utcnow
-from app.events.models import Event, Municipality, Participant, ProgrammePart, RoleLink
+from app.events import topics
+from app.events.models import Event, EventStatus, Municipality, Participant, ProgrammePart, RoleLink
 from app.i18n import N_
 from app.security import hash_token, link_token, looks_like_token, new_link_key
 
-NAME_MAX = 80
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 OTHER = "other"
-
-
-def programme_topic(event_id: int) -> str:
-    return f"programme:{event_id}"
-
-
-def online_topic(event_id: int) -> str:
-    return f"online:{event_id}"
 
 
 def presence_group(event_id: int) -> str:
     return f"event:{event_id}"
-
-
-class InvalidInput(Exception):
-    """Bad input: carries one (untranslated) message per field; the caller translates and shows them."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-def clean_text(value: object, max_length: int = NAME_MAX) -> str:
-    """Normalise user text: NFC, no control or bidi-override characters, spaces collapsed."""
-    if not isinstance(value, str):
-        return ""
-    text = unicodedata.normalize("NFC", value)
-    text = CONTROL.sub("", text)
-    return " ".join(text.split())[: max_length + 1]
-
-
-MAX_ID = 2**31 - 1  # ids are INTEGER columns (int4 on PostgreSQL): a larger number would be a database error
-
-
-def as_id(value: object) -> int | None:
-    """A whole number from a form or a path (an id, a count), or None for anything else: also for other digits
-    ("²" is a digit to str.isdigit() but not to int()) and for numbers beyond the database's INTEGER range."""
-    text = str(value or "")
-    if not (text.isascii() and text.isdigit() and len(text) <= 10):
-        return None
-    number = int(text)
-    return number if number <= MAX_ID else None
 
 
 def new_event_code() -> str:
@@ -107,20 +68,20 @@ class Phase:
     def kind(self) -> str:
         if self.current is not None:
             return self.current.kind
-        return "before" if self.status == "before" else "after"
+        return EventStatus.BEFORE if self.status == EventStatus.BEFORE else EventStatus.AFTER
 
 
 def phase_of(event: Event) -> Phase:
     parts = list(event.parts)
-    if event.status == "after":
-        return Phase("after", None, None)
-    if event.status == "before" or event.current_part_id is None:
-        return Phase("before", None, parts[0] if parts else None)
+    if event.status == EventStatus.AFTER:
+        return Phase(EventStatus.AFTER, None, None)
+    if event.status == EventStatus.BEFORE or event.current_part_id is None:
+        return Phase(EventStatus.BEFORE, None, parts[0] if parts else None)
     index = next((i for i, p in enumerate(parts) if p.id == event.current_part_id), None)
     if index is None:
-        return Phase("before", None, parts[0] if parts else None)
+        return Phase(EventStatus.BEFORE, None, parts[0] if parts else None)
     nxt = parts[index + 1] if index + 1 < len(parts) else None
-    return Phase("live", parts[index], nxt)
+    return Phase(EventStatus.LIVE, parts[index], nxt)
 
 
 PHASE_ACTIONS = ("next", "previous", "goto", "reset")
@@ -169,37 +130,38 @@ async def change_phase(session: AsyncSession, event: Event, action: str, part_id
             raise InvalidInput({"part": N_("That part is not in this event's programme.")})
         if phase.current is not None and phase.current.id == part_id:
             return phase
-        event.status, event.current_part_id = "live", part_id
+        event.status, event.current_part_id = EventStatus.LIVE, part_id
     elif action == "reset":
-        if phase.status == "before":
+        if phase.status == EventStatus.BEFORE:
             return phase
-        event.status, event.current_part_id = "before", None
+        event.status, event.current_part_id = EventStatus.BEFORE, None
     elif action == "next":
-        if phase.status == "before":
+        if phase.status == EventStatus.BEFORE:
             if not parts:
                 raise InvalidInput({"part": N_("This event has no programme yet.")})
-            event.status, event.current_part_id = "live", parts[0].id
-        elif phase.status == "live":
+            event.status, event.current_part_id = EventStatus.LIVE, parts[0].id
+        elif phase.status == EventStatus.LIVE:
             if phase.next is None:
-                event.status, event.current_part_id = "after", None
+                event.status, event.current_part_id = EventStatus.AFTER, None
             else:
                 event.current_part_id = phase.next.id
         else:
             raise InvalidInput({"part": N_("The block has already ended.")})
     elif action == "previous":
-        if phase.status == "before":
+        if phase.status == EventStatus.BEFORE:
             raise InvalidInput({"part": N_("The block has not started yet.")})
-        if phase.status == "after":
-            event.status, event.current_part_id = "live", parts[-1].id
+        if phase.status == EventStatus.AFTER:
+            event.status, event.current_part_id = EventStatus.LIVE, parts[-1].id
         else:
             index = positions.index(phase.current.id)  # type: ignore[union-attr]
             if index == 0:
-                event.status, event.current_part_id = "before", None
+                event.status, event.current_part_id = EventStatus.BEFORE, None
             else:
                 event.current_part_id = positions[index - 1]
     else:
         raise InvalidInput({"action": N_("Unknown phase action.")})
     event.phase_changed_at = utcnow()
+    topics.programme_changed(session, event.id)
     await session.flush()
     return phase_of(event)
 
@@ -224,7 +186,7 @@ async def join(session: AsyncSession, form: JoinForm, secret_key: str) -> tuple[
     event = await event_by_code(session, form.code)
     if event is None:
         errors["code"] = N_("There is no event with this code. Check the code in your invitation.")
-    elif event.status == "after":
+    elif event.status == EventStatus.AFTER:
         errors["code"] = N_("This event has ended.")
     name = clean_text(form.name)
     if not name:
@@ -256,6 +218,7 @@ async def join(session: AsyncSession, form: JoinForm, secret_key: str) -> tuple[
     )
     token = issue_participant_link(participant, secret_key)
     session.add(participant)
+    topics.people_changed(session, event.id)
     await session.flush()
     return event, participant, token
 
@@ -338,6 +301,7 @@ async def create_participant(
                               organisation=organisation, email=email, topic=topic)
     token = issue_participant_link(participant, secret_key)
     session.add(participant)
+    topics.people_changed(session, event.id)
     await session.flush()
     return participant, token
 
@@ -390,3 +354,25 @@ async def participants(session: AsyncSession, event_id: int) -> list[Participant
             .order_by(Participant.name)
         )
     )
+
+
+# --- forgetting people ---------------------------------------------------------------------------------
+
+
+async def forget(session: AsyncSession, event_id: int, participant_ids: list[int]) -> None:
+    """People are removed (after the other domains have let go of them): their accounts and links go."""
+    if participant_ids:
+        await session.execute(delete(Participant).where(Participant.id.in_(participant_ids)))
+        topics.people_changed(session, event_id)
+
+
+async def purge(session: AsyncSession, event_id: int) -> dict[str, list[int]]:
+    """Every person and role link of the event goes; the event stays, marked as purged. Returns whose pages
+    to close."""
+    people = list(await session.scalars(select(Participant.id).where(Participant.event_id == event_id)))
+    links = list(await session.scalars(select(RoleLink.id).where(RoleLink.event_id == event_id)))
+    await forget(session, event_id, people)
+    await session.execute(delete(RoleLink).where(RoleLink.event_id == event_id))
+    event = await session.get(Event, event_id)
+    event.purged_at = utcnow()
+    return {"participants": people, "links": links}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,13 +30,16 @@ MAX_INCOMING_PER_MINUTE = 120
 
 @dataclass
 class Viewer:
-    """What the authoriser of a view hands the live layer: topics, and who this is for presence."""
+    """What the authoriser of a view hands the live layer: whose page this is, its topics, and who this is for
+    presence. The ids are for the domains that add topics (the live layer itself reads only the rest)."""
 
+    event_id: int
     topics: list[str]
+    participant_id: int | None = None  # a participant's page
+    link_id: int | None = None  # a role page opened with a link (None for a signed-in organiser)
     identities: list[str] = field(default_factory=list)  # closed at once when this access is revoked
     presence: tuple[str, str] | None = None  # (group, member)
     presence_topic: str | None = None  # re-rendered when someone arrives or leaves
-    extra: dict = field(default_factory=dict)
 
 
 Authoriser = Callable[[WebSocket, str], Awaitable[Viewer | None]]
@@ -48,12 +50,12 @@ class LiveViews:
 
     def __init__(self) -> None:
         self.authorisers: dict[str, Authoriser] = {}
-        self.topic_sources: dict[str, list[Callable[[Viewer], object]]] = {}
+        self.topic_sources: dict[str, list[Callable[[Viewer], Awaitable[list[str]]]]] = {}
 
     def view(self, name: str, authorise: Authoriser) -> None:
         self.authorisers[name] = authorise
 
-    def add_topics(self, name: str, source: Callable[[Viewer], object]) -> None:
+    def add_topics(self, name: str, source: Callable[[Viewer], Awaitable[list[str]]]) -> None:
         """Another domain adds its topics to an existing view (e.g. questions to the participant page)."""
         self.topic_sources.setdefault(name, []).append(source)
 
@@ -65,8 +67,7 @@ class LiveViews:
         if viewer is None:
             return None
         for source in self.topic_sources.get(name, []):
-            topics = source(viewer)
-            viewer.topics.extend(await topics if inspect.isawaitable(topics) else topics)
+            viewer.topics.extend(await source(viewer))
         viewer.topics = list(dict.fromkeys(viewer.topics))
         return viewer
 

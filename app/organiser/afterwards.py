@@ -3,42 +3,35 @@ that removes all personal data after the retention period while keeping anonymou
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.core.csv import csv_text
+from app.core.input import InvalidInput
+from app.core.web import answers_with_status, status_message
 from app.db import Database, utcnow
-from app.events.models import Event, Participant, RoleLink
-from app.events.service import InvalidInput, event_by_id
+from app.events.models import Event
+from app.events.service import event_by_id
 from app.i18n import N_, ngettext
-from app.organiser.models import ImportBatch
+from app.organiser import service
 from app.organiser.routes import _event
 from app.polls import charts
 from app.polls import service as polls
-from app.polls.models import Ballot
+from app.polls.models import PollStatus
 from app.questions import service as questions
-from app.questions.models import Invitation, Question, QuestionVote
+from app.questions.models import QuestionStatus
 from app.tables import service as tables
-from app.tables.models import LunchTable, Seat
 from app.templating import templates
-from app.web import answers_with_status, spreadsheet_safe, status_message
 
 RETENTION_DAYS = 30
 
-
-def _csv(rows: list[list[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    for row in rows:
-        writer.writerow([spreadsheet_safe(v) if isinstance(v, str) else v for v in row])
-    return ("\ufeff" + out.getvalue()).encode()
 
 
 async def export_files(session: AsyncSession, event: Event) -> dict[str, bytes]:
@@ -63,7 +56,8 @@ async def export_files(session: AsyncSession, event: Event) -> dict[str, bytes]:
         for person, seat in overview.members.get(table.id, []):
             seating_rows.append([table.name, table.host_name, table.topic, person.name, person.place,
                                  int(seat.opened_at is not None)])
-    return {"vragen.csv": _csv(question_rows), "peiling.csv": _csv(poll_rows), "tafels.csv": _csv(seating_rows)}
+    files = {"vragen.csv": question_rows, "peiling.csv": poll_rows, "tafels.csv": seating_rows}
+    return {name: csv_text(rows).encode() for name, rows in files.items()}
 
 
 async def export_zip(request: Request) -> Response:
@@ -85,13 +79,13 @@ async def report(request: Request) -> Response:
         event = await event_by_id(session, event.id)
         results = []
         for question in await polls.questions(session, event.id):
-            if question.status == "draft":
+            if question.status == PollStatus.DRAFT:
                 continue
             tally = await polls.tally(session, question)
             results.append({"question": question, "tally": tally, "figure": charts.figure(tally)})
         public = await questions.public_questions(session, event.id)
         counters = await questions.counters(session, event.id)
-    answered = [v for v in public if v.question.status == "answered"]
+    answered = [v for v in public if v.question.status == QuestionStatus.ANSWERED]
     return templates.TemplateResponse(request, "organiser/report.html", {
         "event": event, "results": results, "answered": answered, "counters": counters, "uses_charts": True,
         "presenter": True, "summary": True})
@@ -104,37 +98,6 @@ async def afterwards_page(request: Request) -> Response:
         "purge_from": event.day + timedelta(days=RETENTION_DAYS)})
 
 
-async def purge_event(session: AsyncSession, event_id: int) -> dict[str, int]:
-    """Remove every piece of personal data of one event; keep anonymous tallies (question votes as counts,
-    poll ballots without anyone attached). Returns what was removed."""
-    people = list(await session.scalars(select(Participant.id).where(Participant.event_id == event_id)))
-    removed: dict = {"participants": len(people), "ids": people}
-    if people:
-        rows = await session.execute(select(QuestionVote.question_id, QuestionVote.participant_id)
-                                     .where(QuestionVote.participant_id.in_(people)))
-        counts: dict[int, int] = {}
-        for question_id, _participant in rows.all():
-            counts[question_id] = counts.get(question_id, 0) + 1
-        for question_id, count in counts.items():
-            await session.execute(update(Question).where(Question.id == question_id)
-                                  .values(archived_votes=Question.archived_votes + count))
-        await session.execute(delete(QuestionVote).where(QuestionVote.participant_id.in_(people)))
-        await session.execute(update(Question).where(Question.participant_id.in_(people)).values(participant_id=None))
-        await session.execute(update(Ballot).where(Ballot.participant_id.in_(people)).values(participant_id=None))
-        await session.execute(delete(Invitation).where(Invitation.event_id == event_id))
-        await session.execute(delete(Seat).where(Seat.participant_id.in_(people)))
-        await session.execute(delete(Participant).where(Participant.event_id == event_id))
-    link_ids = list(await session.scalars(select(RoleLink.id).where(RoleLink.event_id == event_id)))
-    await session.execute(delete(RoleLink).where(RoleLink.event_id == event_id))
-    removed["links"], removed["link_ids"] = len(link_ids), link_ids
-    await session.execute(update(LunchTable).where(LunchTable.event_id == event_id)
-                          .values(host_name="", host_municipality_id=None, host_link_id=None))
-    await session.execute(delete(ImportBatch).where(ImportBatch.event_id == event_id))
-    event = await session.get(Event, event_id)
-    event.purged_at = utcnow()
-    return removed
-
-
 @answers_with_status
 async def purge(request: Request) -> Response:
     event = await _event(request)
@@ -144,13 +107,12 @@ async def purge(request: Request) -> Response:
     if event.day + timedelta(days=RETENTION_DAYS) > utcnow().date() and data.get("early") != "1":
         raise InvalidInput({"confirm": N_("The retention period has not ended yet. Tick the box to purge early.")})
     async with request.app.state.db.write() as session:
-        removed = await purge_event(session, event.id)
+        removed = await service.purge_event(session, event.id)
     hub = request.app.state.hub
     for participant_id in removed.pop("ids"):  # their open pages close at once
         await hub.kick(f"participant:{participant_id}")
     for link_id in removed.pop("link_ids"):
         await hub.kick(f"link:{link_id}")
-    await hub.changed(f"online:{event.id}", f"moderation:{event.id}", f"questions:{event.id}", f"seating:{event.id}")
     return status_message(request, ngettext("Personal data removed: %(num)s participant.",
                                             "Personal data removed: %(num)s participants.", removed["participants"]))
 
@@ -164,7 +126,7 @@ async def purge_due(db: Database, days: int = RETENTION_DAYS, slug: str | None =
             query = query.where(Event.slug == slug)
         for event in list(await session.scalars(query)):
             if slug or event.day + timedelta(days=days) <= utcnow().date():
-                done.append((event.slug, await purge_event(session, event.id)))
+                done.append((event.slug, await service.purge_event(session, event.id)))
     return done
 
 

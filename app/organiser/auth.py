@@ -13,10 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.events.service import InvalidInput, clean_text
+from app.core.input import InvalidInput, clean_text
+from app.events.models import Organiser
 from app.i18n import N_
 from app.organiser import totp
-from app.organiser.models import Organiser
 
 hasher = PasswordHasher()
 PASSWORD_MIN = 12

@@ -14,14 +14,9 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from app.core.input import EMAIL_MAX, NAME_MAX, ORGANISATION_MAX, ROLE_MAX, TOPIC_MAX
 from app.i18n import N_
 
-# The column sizes of Participant (app/events/models.py); longer values would fail at the database instead.
-NAME_MAX = 80
-ORGANISATION_MAX = 80
-ROLE_MAX = 80
-EMAIL_MAX = 254
-TOPIC_MAX = 120
 EXCERPT_MAX = 40  # a quoted value in a message: enough to find it in the sheet, short enough for one line
 DELIMITERS = (";", ",", "\t")  # in order of preference on a tie: Dutch Excel saves with ";"
 
@@ -201,20 +196,40 @@ def parse_participants(
     """Read and check a participant list. `municipalities` maps each name to its id; `existing` holds
     (normalise(name), normalise(municipality name or organisation)) of those already in the event."""
     try:
-        text, encoding = _decode(data)
+        text, encoding = _read_text(data)
     except _Rejected as rejected:
         return ImportResult([], [rejected.problem], rejected.encoding, "")
-    if not text.strip():
-        return ImportResult([], [ImportProblem(None, EMPTY)], encoding, "")
-    if len(_JUNK.findall(text)) > _JUNK_SHARE * len(text):
-        return ImportResult([], [ImportProblem(None, NOT_TEXT)], encoding, "")
     delimiter = _sniff(text)
+    try:
+        records, problems = _read_records(text, delimiter, max_rows)
+    except _Rejected as rejected:
+        return ImportResult([], [rejected.problem], encoding, delimiter)
+    header = _map_header(records[0][1])
+    if header.problems:
+        return ImportResult([], header.problems, encoding, delimiter, header.ignored)
+    if len(records) == 1 and not problems:
+        return ImportResult([], [ImportProblem(None, NO_ROWS)], encoding, delimiter, header.ignored)
+    rows = _RowChecker(header, municipalities, existing).check_all(records[1:], problems)
+    problems.sort(key=lambda p: p.line or 0)  # stable: in sheet order, as the organiser will fix them
+    return ImportResult(rows, problems, encoding, delimiter, header.ignored)
 
-    def rejected(problem: ImportProblem) -> ImportResult:
-        return ImportResult([], [problem], encoding, delimiter)
 
-    # Read the records first, numbered as the spreadsheet numbers its rows: a blank row counts (Excel shows
-    # it), a quoted value spanning lines does not (it is one cell). Stop early on a file that is too long.
+def _read_text(data: bytes) -> tuple[str, str]:
+    """The decoded text and its codec; rejects a file with nothing in it or that is no text at all."""
+    text, encoding = _decode(data)
+    if not text.strip():
+        raise _Rejected(ImportProblem(None, EMPTY), encoding)
+    if len(_JUNK.findall(text)) > _JUNK_SHARE * len(text):
+        raise _Rejected(ImportProblem(None, NOT_TEXT), encoding)
+    return text, encoding
+
+
+def _read_records(text: str, delimiter: str, max_rows: int) -> tuple[list[tuple[int, list[str]]], list[ImportProblem]]:
+    """The non-blank records with their line numbers, and the problems met reading them; rejects a file that is
+    too long or has no readable record at all.
+
+    Numbered as the spreadsheet numbers its rows: a blank row counts (Excel shows it), a quoted value spanning
+    lines does not (it is one cell). Stops early on a file that is too long."""
     records: list[tuple[int, list[str]]] = []
     problems: list[ImportProblem] = []
     line = 0
@@ -225,23 +240,40 @@ def parse_participants(
             if any(cell.strip() for cell in record):  # Excel saves an empty row as ";;;"
                 records.append((line, record))
                 if len(records) > max_rows + 1:  # the header plus max_rows participants
-                    return rejected(ImportProblem(None, TOO_MANY_ROWS, {"max": max_rows}))
+                    raise _Rejected(ImportProblem(None, TOO_MANY_ROWS, {"max": max_rows}))
     except csv.Error:  # a field over csv's size limit, mostly: a runaway quote in a very long file
         problems.append(ImportProblem(line + 1, UNREADABLE, {"line": line + 1}))
     else:
-        # A quote that is never closed swallows the rest of the file into one last value with line breaks
-        # (csv does not complain); an odd number of quotes overall tells it from a real multi-line cell.
-        if len(records) > 1 and text.count('"') % 2 and any("\n" in c or "\r" in c for c in records[-1][1]):
-            last_line, _ = records.pop()
-            problems.append(ImportProblem(last_line, UNCLOSED_QUOTE, {"line": last_line}))
+        problems.extend(_unclosed_quote(text, records))
     if not records:  # nothing but blank rows, or the very first row could not be read
-        return rejected(problems[0] if problems else ImportProblem(None, EMPTY))
+        raise _Rejected(problems[0] if problems else ImportProblem(None, EMPTY))
+    return records, problems
 
-    # The header: every required column once; unknown columns are left alone (organisers keep notes there).
-    _, header = records[0]
+
+def _unclosed_quote(text: str, records: list[tuple[int, list[str]]]) -> list[ImportProblem]:
+    """Drops the last record if it is the rest of the file swallowed by a quote that never closes.
+
+    csv does not complain about such a quote: it reads everything after it as one last value with line breaks.
+    An odd number of quotes overall tells it from a real multi-line cell."""
+    if len(records) > 1 and text.count('"') % 2 and any("\n" in c or "\r" in c for c in records[-1][1]):
+        last_line, _ = records.pop()
+        return [ImportProblem(last_line, UNCLOSED_QUOTE, {"line": last_line})]
+    return []
+
+
+@dataclass
+class _Header:
+    columns: dict[str, int]  # known column -> its index in a record
+    ignored: list[str]  # header cells that are not a known column
+    problems: list[ImportProblem]
+    width: int  # the number of header cells, blank ones included
+
+
+def _map_header(header: list[str]) -> _Header:
+    """The header: every required column once; unknown columns are left alone (organisers keep notes there)."""
     columns: dict[str, int] = {}
     ignored: list[str] = []
-    header_problems: list[ImportProblem] = []
+    problems: list[ImportProblem] = []
     for index, cell in enumerate(header):
         column = _ALIASES.get(_header_key(cell))
         if column is None:
@@ -249,92 +281,120 @@ def parse_participants(
                 ignored.append(clean(cell))
         elif column in columns:
             first = clean(header[columns[column]].replace("\ufeff", ""))
-            header_problems.append(ImportProblem(None, DUPLICATE_COLUMN, {"first": first, "second": clean(cell)}))
+            problems.append(ImportProblem(None, DUPLICATE_COLUMN, {"first": first, "second": clean(cell)}))
         else:
             columns[column] = index
     missing = [REQUIRED_LABELS[c] for c in REQUIRED if c not in columns]
     if missing:
-        header_problems.insert(0, ImportProblem(None, MISSING_COLUMNS, {"columns": ", ".join(missing)}))
-    if header_problems:
-        return ImportResult([], header_problems, encoding, delimiter, ignored)
-    if len(records) == 1 and not problems:
-        return ImportResult([], [ImportProblem(None, NO_ROWS)], encoding, delimiter, ignored)
+        problems.insert(0, ImportProblem(None, MISSING_COLUMNS, {"columns": ", ".join(missing)}))
+    return _Header(columns, ignored, problems, len(header))
 
-    lookup = {_place_key(name): (mid, name) for name, mid in municipalities.items()}
-    resolved: dict[str, tuple[int, str] | None] = {}  # most rows repeat a few dozen cities
 
-    def municipality(value: str) -> tuple[int, str] | None:
-        if value not in resolved:
-            key = _place_key(value)
-            hit = lookup.get(key)
-            if hit is None and key.startswith("gemeente "):  # "Gemeente Breda" is how many write it
-                hit = lookup.get(key.removeprefix("gemeente ").lstrip("'"))
-            resolved[value] = hit
-        return resolved[value]
+# --- the checks of one row, one per column; `problem` reports about the row's line (see _reporter) ----------
 
-    known = {(normalise(name), normalise(place)) for name, place in existing}
-    seen: dict[tuple[str, str], int] = {}
-    width = len(header)
-    rows: list[ImportRow] = []
 
-    def cell(record: list[str], column: str) -> str:
-        index = columns.get(column)
-        return clean(record[index]) if index is not None and index < len(record) else ""
+def _check_name(name: str, problem: Callable[..., None]) -> None:
+    if not name:
+        problem(NAME_MISSING)
+    elif len(name) > NAME_MAX:
+        problem(NAME_TOO_LONG, max=NAME_MAX)
 
-    for line, record in records[1:]:
-        if len(record) > width and any(c.strip() for c in record[width:]):
+
+def _check_organisation(other: re.Match[str], problem: Callable[..., None]) -> str:
+    """The organisation after "anders:" / "other:", reported if it is missing or too long."""
+    organisation = clean(other.group(2) or "")
+    if not organisation:
+        problem(ORGANISATION_MISSING, prefix=f"{other.group(1).lower()}:")
+    elif len(organisation) > ORGANISATION_MAX:
+        problem(ORGANISATION_TOO_LONG, max=ORGANISATION_MAX)
+    return organisation
+
+
+def _check_length(value: str, limit: int, message: str, problem: Callable[..., None]) -> None:
+    if len(value) > limit:
+        problem(message, max=limit)
+
+
+def _check_email(email: str, problem: Callable[..., None]) -> None:
+    if email and (len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email)):
+        problem(BAD_EMAIL, value=_excerpt(email))
+
+
+class _RowChecker:
+    """Checks the rows below the header in sheet order, remembering the earlier ones to find duplicates."""
+
+    def __init__(self, header: _Header, municipalities: dict[str, int], existing: AbstractSet[tuple[str, str]]) -> None:
+        self.columns = header.columns
+        self.width = header.width
+        self.lookup = {_place_key(name): (mid, name) for name, mid in municipalities.items()}
+        self.resolved: dict[str, tuple[int, str] | None] = {}  # most rows repeat a few dozen cities
+        self.known = {(normalise(name), normalise(place)) for name, place in existing}
+        self.seen: dict[tuple[str, str], int] = {}  # (name, place) as compared -> the line it was first on
+
+    def check_all(self, records: list[tuple[int, list[str]]], problems: list[ImportProblem]) -> list[ImportRow]:
+        """The rows that pass; the problems of the others are added to `problems`."""
+        rows = (self.check(line, record, problems) for line, record in records)
+        return [row for row in rows if row is not None]
+
+    def check(self, line: int, record: list[str], problems: list[ImportProblem]) -> ImportRow | None:
+        """The row, or None after adding its problems to `problems`."""
+        if len(record) > self.width and any(c.strip() for c in record[self.width:]):
             # Trailing empty cells are Excel's doing; a value beyond the header usually means an unquoted
             # delimiter inside a name, which shifts every later column: report only this.
-            problems.append(ImportProblem(line, TOO_MANY_VALUES, {"line": line, "count": len(record), "columns": width}))
-            continue
+            problems.append(ImportProblem(line, TOO_MANY_VALUES, {"line": line, "count": len(record), "columns": self.width}))
+            return None
         found: list[ImportProblem] = []
         problem = _reporter(found, line)
-
-        name = cell(record, "name")
-        if not name:
-            problem(NAME_MISSING)
-        elif len(name) > NAME_MAX:
-            problem(NAME_TOO_LONG, max=NAME_MAX)
-
-        place_value = cell(record, "municipality")
-        municipality_id: int | None = None
-        organisation = place = ""
-        other = _OTHER.fullmatch(place_value)
-        if not place_value:
-            problem(MUNICIPALITY_MISSING)
-        elif other:
-            organisation = clean(other.group(2) or "")
-            if not organisation:
-                problem(ORGANISATION_MISSING, prefix=f"{other.group(1).lower()}:")
-            elif len(organisation) > ORGANISATION_MAX:
-                problem(ORGANISATION_TOO_LONG, max=ORGANISATION_MAX)
-            place = organisation
-        elif (hit := municipality(place_value)) is not None:
-            municipality_id, place = hit
-        else:
-            problem(UNKNOWN_MUNICIPALITY, value=_excerpt(place_value))
-
-        role_title = cell(record, "role_title")
-        if len(role_title) > ROLE_MAX:
-            problem(ROLE_TOO_LONG, max=ROLE_MAX)
-        email = cell(record, "email")
-        if email and (len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email)):
-            problem(BAD_EMAIL, value=_excerpt(email))
-        topic = cell(record, "topic")
-        if len(topic) > TOPIC_MAX:
-            problem(TOPIC_TOO_LONG, max=TOPIC_MAX)
-
+        name = self.cell(record, "name")
+        _check_name(name, problem)
+        municipality_id, organisation, place = self.place(self.cell(record, "municipality"), problem)
+        role_title = self.cell(record, "role_title")
+        _check_length(role_title, ROLE_MAX, ROLE_TOO_LONG, problem)
+        email = self.cell(record, "email")
+        _check_email(email, problem)
+        topic = self.cell(record, "topic")
+        _check_length(topic, TOPIC_MAX, TOPIC_TOO_LONG, problem)
         if not found:  # only a valid row can be a duplicate; its first line is where a fix is expected
-            key = (normalise(name), normalise(place))
-            if key in seen:
-                problem(DUPLICATE_IN_FILE, name=name, place=place, first=seen[key])
-            elif key in known:
-                problem(ALREADY_PARTICIPANT, name=name, place=place)
-            else:
-                seen[key] = line
+            self.check_duplicate(line, name, place, problem)
         if found:
             problems.extend(found)
+            return None
+        return ImportRow(line, name, municipality_id, organisation, role_title, email, topic)
+
+    def cell(self, record: list[str], column: str) -> str:
+        index = self.columns.get(column)
+        return clean(record[index]) if index is not None and index < len(record) else ""
+
+    def place(self, value: str, problem: Callable[..., None]) -> tuple[int | None, str, str]:
+        """(municipality id, organisation, the place compared for duplicates) from the municipality column."""
+        if not value:
+            problem(MUNICIPALITY_MISSING)
+            return None, "", ""
+        other = _OTHER.fullmatch(value)
+        if other:
+            organisation = _check_organisation(other, problem)
+            return None, organisation, organisation
+        hit = self.municipality(value)
+        if hit is None:
+            problem(UNKNOWN_MUNICIPALITY, value=_excerpt(value))
+            return None, "", ""
+        return hit[0], "", hit[1]
+
+    def municipality(self, value: str) -> tuple[int, str] | None:
+        """(id, name) of the municipality written as `value`, or None if there is no such municipality."""
+        if value not in self.resolved:
+            key = _place_key(value)
+            hit = self.lookup.get(key)
+            if hit is None and key.startswith("gemeente "):  # "Gemeente Breda" is how many write it
+                hit = self.lookup.get(key.removeprefix("gemeente ").lstrip("'"))
+            self.resolved[value] = hit
+        return self.resolved[value]
+
+    def check_duplicate(self, line: int, name: str, place: str, problem: Callable[..., None]) -> None:
+        key = (normalise(name), normalise(place))
+        if key in self.seen:
+            problem(DUPLICATE_IN_FILE, name=name, place=place, first=self.seen[key])
+        elif key in self.known:
+            problem(ALREADY_PARTICIPANT, name=name, place=place)
         else:
-            rows.append(ImportRow(line, name, municipality_id, organisation, role_title, email, topic))
-    problems.sort(key=lambda p: p.line or 0)  # stable: in sheet order, as the organiser will fix them
-    return ImportResult(rows, problems, encoding, delimiter, ignored)
+            self.seen[key] = line

@@ -9,26 +9,26 @@ import io
 import json
 
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.core.csv import csv_response
+from app.core.input import InvalidInput, as_id, clean_text
+from app.core.web import answers_with_status
 from app.db import utcnow
 from app.events import service as events
 from app.events.models import Event, Participant, RoleLink
-from app.events.service import InvalidInput, clean_text
 from app.i18n import N_, gettext
-from app.organiser import importing
+from app.organiser import importing, service
 from app.organiser.models import ImportBatch
 from app.organiser.routes import _event, go
 from app.polls.models import Ballot
 from app.questions.models import Question, QuestionVote
-from app.tables import fragments as table_fragments
 from app.tables import service as tables
 from app.tables.models import Seat
 from app.templating import templates
-from app.web import answers_with_status, form_int, spreadsheet_safe
 
 PREVIEW_PROBLEMS = 200
 
@@ -57,7 +57,7 @@ async def _validate_person(session, fields: dict) -> dict:
     if place == "other":
         place = "other:" + fields["organisation"]
     else:
-        municipality = await session.get(events.Municipality, form_int(place)) if form_int(place) else None
+        municipality = await session.get(events.Municipality, as_id(place)) if as_id(place) else None
         place = municipality.name if municipality else (place or "")
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";").writerow([fields["name"], place, fields["role_title"], fields["email"],
@@ -81,71 +81,33 @@ async def add_participant(request: Request) -> Response:
         participant, _token = await events.create_participant(
             session, event, row["name"], row["municipality_id"], request.app.state.settings.secret_key,
             role_title=row["role_title"], organisation=row["organisation"], email=row["email"], topic=row["topic"])
-        seats = [await tables.seat_late_joiner(session, event.id, participant)]
-    await _added(request, event, seats)
+        # Someone added after the lunch seating was published is seated with the same write.
+        await tables.seat_late_joiner(session, event.id, participant)
     return go(request, f"/e/{event.slug}/organiser/participants")
-
-
-async def _added(request: Request, event: Event, seats: list) -> None:
-    """People added after the lunch seating was published are seated with the same write (their link and page
-    then only read); the tables they join, and the organiser's list, follow live."""
-    seats = [seat for seat in seats if seat is not None]
-    topics = [events.online_topic(event.id)]
-    if seats:
-        topics += await table_fragments.topics_after_change(request.app.state.db, event.id,
-                                                            {s.table_id for s in seats}, {s.participant_id for s in seats})
-    await request.app.state.hub.changed(*topics)
 
 
 @answers_with_status
 async def change_participant(request: Request) -> Response:
     event = await _event(request)
     data = await request.form()
-    participant_id = form_int(request.path_params["participant_id"])
+    participant_id = as_id(request.path_params["participant_id"])
     async with request.app.state.db.write() as session:
         participant = await session.get(Participant, participant_id) if participant_id else None
         if participant is None or participant.event_id != event.id:
             raise InvalidInput({"person": N_("This participant is not part of this event.")})
         if data.get("delete") == "1":
-            await _forget(session, participant)
+            await service.forget(session, event.id, [participant.id])
         else:
-            row = await _validate_person(session, _person_fields(data))
-            for key in ("name", "municipality_id", "organisation", "role_title", "email", "topic"):
-                setattr(participant, key, row[key])
+            await service.update_person(session, participant, await _validate_person(session, _person_fields(data)))
     if data.get("delete") == "1":
         await request.app.state.hub.kick(f"participant:{participant_id}")
-    await request.app.state.hub.changed(events.online_topic(event.id), f"questions:{event.id}",
-                                        f"moderation:{event.id}", f"seating:{event.id}")
     return go(request, f"/e/{event.slug}/organiser/participants")
-
-
-async def _forget(session, participant: Participant) -> None:
-    """Delete one person on request: their account, links, upvotes, seat and invitations go; their questions
-    stay without a name (anonymous) and their votes stay in the tallies without anyone attached."""
-    await _keep_vote_counts(session, [participant.id])
-    await session.execute(
-        Question.__table__.update().where(Question.participant_id == participant.id).values(participant_id=None))
-    await session.execute(Ballot.__table__.update().where(Ballot.participant_id == participant.id)
-                          .values(participant_id=None))
-    await session.delete(participant)
-
-
-async def _keep_vote_counts(session, participant_ids: list[int]) -> None:
-    """Upvotes belong to people; before people go, the questions keep their counts."""
-    from sqlalchemy import func
-
-    rows = await session.execute(select(QuestionVote.question_id, func.count()).where(
-        QuestionVote.participant_id.in_(participant_ids)).group_by(QuestionVote.question_id))
-    for question_id, count in rows.all():
-        question = await session.get(Question, question_id)
-        question.archived_votes += count
-    await session.execute(delete(QuestionVote).where(QuestionVote.participant_id.in_(participant_ids)))
 
 
 async def export_participant(request: Request) -> Response:
     """Everything Samen holds about one person (a request under the AVG/GDPR)."""
     event = await _event(request)
-    participant_id = form_int(request.path_params["participant_id"])
+    participant_id = as_id(request.path_params["participant_id"])
     async with request.app.state.db.read() as session:
         participant = await session.get(Participant, participant_id) if participant_id else None
         if participant is None or participant.event_id != event.id:
@@ -200,20 +162,18 @@ async def upload(request: Request) -> Response:
 @answers_with_status
 async def confirm_import(request: Request) -> Response:
     event = await _event(request)
-    batch_id = form_int(request.path_params["batch_id"])
+    batch_id = as_id(request.path_params["batch_id"])
     secret = request.app.state.settings.secret_key
     async with request.app.state.db.write() as session:
         batch = await session.get(ImportBatch, batch_id) if batch_id else None
         if batch is None or batch.event_id != event.id:
             raise InvalidInput({"import": N_("This import is no longer waiting; upload the file again.")})
-        seats = []
         for row in json.loads(batch.rows):  # all or nothing: one transaction
             participant, _token = await events.create_participant(
                 session, event, row["name"], row["municipality_id"], secret, role_title=row["role_title"],
                 organisation=row["organisation"], email=row["email"], topic=row["topic"])
-            seats.append(await tables.seat_late_joiner(session, event.id, participant))
+            await tables.seat_late_joiner(session, event.id, participant)
         await session.delete(batch)
-    await _added(request, event, seats)
     return go(request, f"/e/{event.slug}/organiser/participants")
 
 
@@ -252,15 +212,9 @@ async def links_page(request: Request) -> Response:
 async def links_csv(request: Request) -> Response:
     event = await _event(request)
     context = await _links(request, event)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["naam", "gemeente", "functie", "e-mail", "link"])
-    for item in context["person_links"]:
-        p = item["person"]
-        writer.writerow([spreadsheet_safe(p.name), spreadsheet_safe(p.place), spreadsheet_safe(p.role_title),
-                         spreadsheet_safe(p.email), item["url"] or ""])
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="links-{event.slug}.csv"'})
+    rows = [[item["person"].name, item["person"].place, item["person"].role_title, item["person"].email, item["url"] or ""]
+            for item in context["person_links"]]
+    return csv_response([["naam", "gemeente", "functie", "e-mail", "link"], *rows], f"links-{event.slug}.csv")
 
 
 @answers_with_status
@@ -268,7 +222,7 @@ async def change_link(request: Request) -> Response:
     """Re-issue (a new link; the old one and its sessions stop) or revoke (no link until re-issued)."""
     event = await _event(request)
     action = str((await request.form()).get("action", ""))
-    kind, item_id = request.path_params["kind"], form_int(request.path_params["item_id"])
+    kind, item_id = request.path_params["kind"], as_id(request.path_params["item_id"])
     secret = request.app.state.settings.secret_key
     async with request.app.state.db.write() as session:
         row = await session.get(Participant if kind == "participant" else RoleLink, item_id) if item_id else None

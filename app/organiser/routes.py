@@ -8,16 +8,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from app import pages, throttle
-from app.events import access
+from app import throttle
+from app.core.input import as_id
+from app.core.web import answers_with_status, status_message
+from app.events import access, setup
 from app.events.models import PART_KINDS, Event
 from app.events.service import event_by_id, municipalities
 from app.i18n import gettext
-from app.organiser import auth, setup
+from app.organiser import auth, service
+from app.organiser.api import api_token
+from app.polls import service as polls
 from app.polls.models import POLL_KINDS, RESULT_MODES
-from app.polls.service import questions as poll_questions
+from app.questions.service import counters
 from app.templating import templates
-from app.web import answers_with_status, form_int, status_message
 
 
 def _safe_next(value: object, default: str = "/organiser") -> str:
@@ -121,7 +124,7 @@ async def create_event(request: Request) -> Response:
 async def duplicate_event(request: Request) -> Response:
     event = await _event(request)
     async with request.app.state.db.write() as session:
-        copy = await setup.duplicate_event(session, event)
+        copy = await service.duplicate_event(session, event)
     return go(request, f"/e/{copy.slug}/organiser/setup")
 
 
@@ -139,7 +142,7 @@ async def setup_page(request: Request) -> Response:
     async with request.app.state.db.read() as session:
         event = await access.event_or_404(session, request.path_params["slug"])
         context = {"event": event, "organiser": grant, "part_kinds": PART_KINDS, "poll_kinds": POLL_KINDS,
-                   "result_modes": RESULT_MODES, "poll_questions": await poll_questions(session, event.id),
+                   "result_modes": RESULT_MODES, "poll_questions": await polls.questions(session, event.id),
                    "municipalities": await municipalities(session)}
     return templates.TemplateResponse(request, "organiser/setup.html", context)
 
@@ -149,7 +152,6 @@ async def update_event(request: Request) -> Response:
     event = await _event(request)
     async with request.app.state.db.write() as session:
         await setup.update_event(session, await session.get(Event, event.id), _event_form(await request.form()))
-    await request.app.state.hub.changed(f"programme:{event.id}", f"presenter:{event.id}")
     return status_message(request, gettext("Saved."))
 
 
@@ -161,10 +163,9 @@ async def save_part(request: Request) -> Response:
     async with request.app.state.db.write() as session:
         if data.get("delete") == "1":
             await setup.delete_part(session, await event_by_id(session, event.id),
-                                    form_int(request.path_params.get("part_id")))
+                                    as_id(request.path_params.get("part_id")))
         else:
-            await setup.save_part(session, event, form, form_int(request.path_params.get("part_id")))
-    await request.app.state.hub.changed(f"programme:{event.id}", f"presenter:{event.id}")
+            await setup.save_part(session, event, form, as_id(request.path_params.get("part_id")))
     return go(request, f"/e/{event.slug}/organiser/setup")
 
 
@@ -174,11 +175,10 @@ async def poll_question(request: Request) -> Response:
     data = await request.form()
     async with request.app.state.db.write() as session:
         if data.get("delete") == "1":
-            await setup.delete_poll_question(session, event, form_int(request.path_params.get("question_id")))
+            await polls.delete_question(session, event, as_id(request.path_params.get("question_id")))
         else:
-            form = setup.PollForm(**{f: str(data.get(f, "")) for f in setup.PollForm.__dataclass_fields__})
-            await setup.add_poll_question(session, event, form)
-    await request.app.state.hub.changed(f"pollcontrol:{event.id}")
+            form = polls.PollForm(**{f: str(data.get(f, "")) for f in polls.PollForm.__dataclass_fields__})
+            await polls.add_question(session, event, form)
     return go(request, f"/e/{event.slug}/organiser/setup")
 
 
@@ -193,9 +193,6 @@ async def rotate_api_token(request: Request) -> Response:
 
 async def run_page_part(request: Request, session, context: dict) -> dict:
     """On the page where the organiser runs the day: the question counters and the API token."""
-    from app.api import api_token
-    from app.questions.service import counters
-
     event = context["event"]
     base = request.app.state.settings.base_url
     return {"question_counters": await counters(session, event.id),
@@ -203,8 +200,6 @@ async def run_page_part(request: Request, session, context: dict) -> dict:
             "api_base": f"{base}/api/v1/events/{event.slug}",
             "sections": [*context.get("sections", []), "organiser/_run_extras.html"]}
 
-
-pages.contribute("organiser", run_page_part, order=9)
 
 
 routes = [

@@ -16,6 +16,7 @@ from functools import lru_cache
 from html import escape
 
 from app.i18n import gettext
+from app.polls.models import CHOICE_KINDS, PollKind
 from app.polls.service import Tally
 
 BLUE, GREEN = "#154273", "#2e6b0a"
@@ -96,11 +97,11 @@ def figure(tally: Tally, variant: str | None = None) -> dict | None:
     costs milliseconds, and this runs on every tick of a live poll. A test builds the same figures with
     plotly.graph_objects and checks that both give the same JSON."""
     kind = tally.question.kind
-    if kind in ("single", "multiple"):
+    if kind in CHOICE_KINDS:
         return _choices(tally) if variant is None else _stage_choices(tally, variant)
-    if kind == "scale":
+    if kind == PollKind.SCALE:
         return _scale(tally) if variant is None else _stage_scale(tally, variant)
-    if kind == "words":
+    if kind == PollKind.WORDS:
         if variant is None:
             trace, layout = _word_cloud(tally.words)
         else:

@@ -7,16 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.events.models import Event
-from app.live.hub import Hub
+from app.live.hub import Hub, Renderer
 from app.polls import charts, service
-from app.polls.models import Ballot
+from app.polls.models import Ballot, PollKind, PollStatus
 from app.polls.words import display_forms
 from app.templating import render_fragment
 
 
 async def _with_display_forms(session: AsyncSession, tally: service.Tally) -> service.Tally:
     """The cloud's words as people typed them ('efficiënt'), not as the keys they are counted by ('efficient')."""
-    if tally.question.kind == "words" and (tally.words or tally.hidden_words):
+    if tally.question.kind == PollKind.WORDS and (tally.words or tally.hidden_words):
         typed = await session.execute(select(Ballot.normalised, Ballot.text).where(
             Ballot.question_id == tally.question.id, Ballot.normalised != ""))
         forms = display_forms(typed.all())
@@ -33,9 +33,10 @@ async def poll_context(db: Database, event_id: int, presenter: bool = False, mod
         current = service.current(questions)
         results = []
         # The current question first; once nothing is open, every closed question (the "totaalbeeld").
-        shown = [current] if current and current.status == "open" else [q for q in questions if q.status == "closed"]
+        shown = [current] if current and current.status == PollStatus.OPEN else [
+            q for q in questions if q.status == PollStatus.CLOSED]
         # The presenter's screen: one question fills it, or each closed one is a cell of the overall picture.
-        variant = ("stage" if current and current.status == "open" else "cell") if presenter else None
+        variant = ("stage" if current and current.status == PollStatus.OPEN else "cell") if presenter else None
         for question in shown:
             visible = service.results_visible(question, presenter or moderator)
             tally = await service.tally(session, question, for_moderator=moderator) if visible else None
@@ -44,7 +45,7 @@ async def poll_context(db: Database, event_id: int, presenter: bool = False, mod
             results.append({"question": question, "tally": tally,
                             "figure": charts.figure(tally, variant) if tally else None})
         return {"event": event, "poll_questions": questions, "current_poll": current, "results": results,
-                "summary": bool(current) and current.status != "open"}
+                "summary": bool(current) and current.status != PollStatus.OPEN}
 
 
 async def ballot_context(db: Database, event_id: int, participant_id: int) -> dict:
@@ -56,11 +57,13 @@ async def control_context(db: Database, event_id: int) -> dict:
     async with db.read() as session:
         questions = await service.questions(session, event_id)
         tallies = {q.id: await _with_display_forms(session, await service.tally(session, q, for_moderator=True))
-                   for q in questions if q.status != "draft"}
+                   for q in questions if q.status != PollStatus.DRAFT}
         return {"event": await session.get(Event, event_id), "poll_questions": questions, "tallies": tallies}
 
 
-def register(hub: Hub, db: Database) -> None:
+def renderers(db: Database, hub: Hub) -> dict[str, Renderer]:
+    """The renderer of each of this domain's topic kinds (see topics.py)."""
+
     async def question(key: str) -> str:
         return render_fragment("polls/_question.html", oob=True, **await poll_context(db, int(key)))
 
@@ -79,8 +82,4 @@ def register(hub: Hub, db: Database) -> None:
         return render_fragment("polls/_my_ballot.html", oob=True,
                                **await ballot_context(db, int(event_id), int(participant_id)))
 
-    hub.register("poll", question)
-    hub.register("pollresults", results)
-    hub.register("pollpresenter", presenter)
-    hub.register("pollcontrol", control)
-    hub.register("ballot", ballot)
+    return {"poll": question, "pollresults": results, "pollpresenter": presenter, "pollcontrol": control, "ballot": ballot}

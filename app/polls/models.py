@@ -1,15 +1,40 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
 
-POLL_KINDS = ("single", "multiple", "scale", "words", "text")
-RESULT_MODES = ("live", "after_close", "presenter_only")
-POLL_STATUSES = ("draft", "open", "closed")
+
+class PollKind(StrEnum):
+    SINGLE = "single"  # one option
+    MULTIPLE = "multiple"  # several options, up to max_choices
+    SCALE = "scale"  # a value from scale_min to scale_max
+    WORDS = "words"  # a word for the cloud
+    TEXT = "text"  # an open answer, shown once approved
+
+
+class ResultMode(StrEnum):
+    """Who sees a question's results: everyone as votes come in, everyone once it is closed, or only the
+    presenter's screen."""
+
+    LIVE = "live"
+    AFTER_CLOSE = "after_close"
+    PRESENTER_ONLY = "presenter_only"
+
+
+class PollStatus(StrEnum):
+    DRAFT = "draft"  # prepared, not asked yet
+    OPEN = "open"  # the one question being voted on
+    CLOSED = "closed"
+
+
+CHOICE_KINDS = (PollKind.SINGLE, PollKind.MULTIPLE)  # answered by ticking options
+POLL_KINDS = tuple(PollKind)  # the organiser's form offers them in this order
+RESULT_MODES = tuple(ResultMode)
 
 
 class PollQuestion(Base):
@@ -21,13 +46,13 @@ class PollQuestion(Base):
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
     prompt: Mapped[str] = mapped_column(String(300))
-    results: Mapped[str] = mapped_column(String(16), default="live")
+    results: Mapped[str] = mapped_column(String(16), default=ResultMode.LIVE)
     max_choices: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scale_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scale_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
     scale_min_label: Mapped[str] = mapped_column(String(60), default="")
     scale_max_label: Mapped[str] = mapped_column(String(60), default="")
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    status: Mapped[str] = mapped_column(String(10), default=PollStatus.DRAFT)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from app import pages, throttle
+from app import throttle
+from app.core.csv import csv_response
+from app.core.domain import with_talking_points
+from app.core.input import InvalidInput, as_id
+from app.core.web import answers_with_status, status_message
+from app.db import Database
 from app.events import access
-from app.events.service import InvalidInput
 from app.i18n import gettext
-from app.polls import fragments, service
+from app.live.socket import Viewer
+from app.polls import fragments, service, topics
+from app.polls.models import PollKind, PollStatus
 from app.templating import render_fragment
-from app.web import answers_with_status, form_int, spreadsheet_safe, status_message
 
 VOTE_LIMIT_FIELDS = 20
-
-
-async def _event(request: Request, moderator: bool):
-    async with request.app.state.db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        if moderator:
-            return event, await access.require_role(request, session, event, access.PHASE_ROLES)
-        return event, await access.require_participant(request, session, event)
 
 
 @answers_with_status
@@ -48,15 +43,9 @@ async def vote(request: Request) -> Response:
     )
     try:
         async with request.app.state.db.write() as session:
-            await service.vote(session, event.id, participant_id, form_int(request.path_params["question_id"]), form)
+            await service.vote(session, event.id, participant_id, as_id(request.path_params["question_id"]), form)
     except InvalidInput as invalid:
         return await _refused_vote(request, event.id, participant_id, gettext(next(iter(invalid.errors.values()))))
-    await request.app.state.hub.changed(
-        service.results_topic(event.id),
-        service.presenter_topic(event.id),
-        service.control_topic(event.id),
-        service.ballot_topic(event.id, participant_id),
-    )
     return status_message(request, gettext("Your vote has been saved. You can change it while the question is open."))
 
 
@@ -75,9 +64,9 @@ async def _refused_vote(request: Request, event_id: int, participant_id: int, re
 @answers_with_status
 async def pace(request: Request) -> Response:
     """Open or close a question; every screen follows."""
-    event, _link = await _event(request, moderator=True)
+    event, _link = await access.event_and_role(request, access.PHASE_ROLES)
     action = request.path_params["action"]
-    question_id = form_int(request.path_params["question_id"])
+    question_id = as_id(request.path_params["question_id"])
     async with request.app.state.db.write() as session:
         if action == "open":
             await service.open_question(session, event, question_id)
@@ -85,65 +74,46 @@ async def pace(request: Request) -> Response:
             await service.close_question(session, event, question_id)
         else:
             raise InvalidInput({"action": "Unknown moderator action."})
-    await request.app.state.hub.changed(*service.all_topics(event.id))
     return status_message(request, gettext("The question is open.") if action == "open" else gettext("The question is closed."))
 
 
 @answers_with_status
 async def hide_word(request: Request) -> Response:
-    event, _link = await _event(request, moderator=True)
+    event, _link = await access.event_and_role(request, access.PHASE_ROLES)
     data = await request.form()
     async with request.app.state.db.write() as session:
         await service.hide_word(
-            session, event, form_int(request.path_params["question_id"]), str(data.get("word", "")), data.get("hidden") == "1"
+            session, event, as_id(request.path_params["question_id"]), str(data.get("word", "")), data.get("hidden") == "1"
         )
-    await request.app.state.hub.changed(*service.all_topics(event.id))
     return status_message(request, gettext("Word cloud updated."))
 
 
 @answers_with_status
 async def approve_answer(request: Request) -> Response:
-    event, _link = await _event(request, moderator=True)
+    event, _link = await access.event_and_role(request, access.PHASE_ROLES)
     data = await request.form()
     async with request.app.state.db.write() as session:
-        await service.approve_text(session, event, form_int(request.path_params["ballot_id"]), data.get("approved") == "1")
-    await request.app.state.hub.changed(*service.all_topics(event.id))
+        await service.approve_text(session, event, as_id(request.path_params["ballot_id"]), data.get("approved") == "1")
     return status_message(request, gettext("Answer updated."))
 
 
 async def export_csv(request: Request) -> Response:
     """Tallies only — never who voted what."""
-    event, _link = await _event(request, moderator=True)
-    only = form_int(request.query_params.get("question"))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["question", "type", "status", "voters", "answer", "count", "percent"])
+    event, _link = await access.event_and_role(request, access.PHASE_ROLES)
+    only = as_id(request.query_params.get("question"))
+    rows: list[list[object]] = [["question", "type", "status", "voters", "answer", "count", "percent"]]
     async with request.app.state.db.read() as session:
         for question in await service.questions(session, event.id):
             if only and question.id != only:
                 continue
             tally = await service.tally(session, question, for_moderator=False)
-            rows: list[tuple[str, int]] = tally.rows() or tally.words or [(b.text, 1) for b in tally.answers]
+            answers: list[tuple[str, int]] = tally.rows() or tally.words or [(b.text, 1) for b in tally.answers]
             if tally.mean is not None:
-                rows.append((gettext("mean"), round(tally.mean, 2)))  # type: ignore[arg-type]
-            for answer, count in rows or [("", 0)]:
-                writer.writerow(
-                    [
-                        spreadsheet_safe(question.prompt),
-                        question.kind,
-                        question.status,
-                        tally.voters,
-                        spreadsheet_safe(answer),
-                        count,
-                        tally.percent(int(count)) if answer != gettext("mean") else "",
-                    ]
-                )
-    name = f"peiling-{event.slug}{f'-{only}' if only else ''}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+                answers.append((gettext("mean"), round(tally.mean, 2)))  # type: ignore[arg-type]
+            rows += [[question.prompt, question.kind, question.status, tally.voters, answer, count,
+                      tally.percent(int(count)) if answer != gettext("mean") else ""]
+                     for answer, count in answers or [("", 0)]]
+    return csv_response(rows, f"peiling-{event.slug}{f'-{only}' if only else ''}.csv", delimiter=",")
 
 
 # --- page parts and live topics ------------------------------------------------------------------------
@@ -158,6 +128,21 @@ async def participant_part(request: Request, session, context: dict) -> dict:
         "uses_charts": True,
         "sections": [*context.get("sections", []), "polls/_participant_section.html"],
     }
+
+
+async def host_part(request: Request, session: AsyncSession, context: dict) -> dict:
+    """The lunch hosts' conversation starters: each closed poll question's leading answer."""
+    points = []
+    for question in await service.questions(session, context["event"].id):
+        if question.status != PollStatus.CLOSED or question.kind == PollKind.TEXT:
+            continue
+        tally = await service.tally(session, question)
+        rows = tally.rows() or tally.words
+        if rows and tally.voters:
+            label, count = max(rows, key=lambda row: row[1])
+            mean = f", {gettext('mean')} {tally.mean:.1f}" if tally.mean is not None else ""
+            points.append((gettext("Poll"), f"{question.prompt} — {label} ({count}/{tally.voters}){mean}"))
+    return with_talking_points(context, points)
 
 
 async def presenter_part(request: Request, session, context: dict) -> dict:
@@ -176,28 +161,17 @@ async def control_part(request: Request, session, context: dict) -> dict:
     }
 
 
-pages.contribute("participant", participant_part, order=2)
-pages.contribute("presenter", presenter_part, order=2)
-pages.contribute("moderator", control_part, order=2)
-pages.contribute("organiser", control_part, order=2)
+async def participant_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.question(viewer.event_id), topics.results(viewer.event_id),
+            topics.ballot(viewer.event_id, viewer.participant_id)]
 
 
-def live_topics(view: str):
-    def participant(viewer) -> list[str]:
-        event_id = viewer.extra["event_id"]
-        return [
-            service.question_topic(event_id),
-            service.results_topic(event_id),
-            service.ballot_topic(event_id, viewer.extra["participant_id"]),
-        ]
+async def presenter_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.presenter(viewer.event_id)]
 
-    def presenter(viewer) -> list[str]:
-        return [service.presenter_topic(viewer.extra["event_id"])]
 
-    def control(viewer) -> list[str]:
-        return [service.control_topic(viewer.extra["event_id"])]
-
-    return {"participant": participant, "presenter": presenter, "moderator": control, "organiser": control}[view]
+async def control_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.control(viewer.event_id)]
 
 
 routes = [

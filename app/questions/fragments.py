@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from app.db import Database
 from app.events.models import Event, Participant
 from app.events.service import participants
-from app.live.hub import Hub
+from app.live.hub import Hub, Renderer
 from app.questions import service
-from app.questions.models import Question
+from app.questions.models import Question, QuestionStatus
 from app.templating import render_fragment
 
 
@@ -22,7 +22,7 @@ async def public_context(db: Database, event_id: int) -> dict:
 async def on_air_context(db: Database, event_id: int) -> dict:
     async with db.read() as session:
         shortlisted = await session.scalar(select(func.count()).select_from(Question).where(
-            Question.event_id == event_id, Question.starred.is_(True), Question.status == "approved"))
+            Question.event_id == event_id, Question.starred.is_(True), Question.status == QuestionStatus.APPROVED))
         return {"on_air": await service.on_air(session, event_id), "shortlisted": shortlisted}
 
 
@@ -54,7 +54,9 @@ async def personal_context(db: Database, participant_id: int) -> dict:
         }
 
 
-def register(hub: Hub, db: Database) -> None:
+def renderers(db: Database, hub: Hub) -> dict[str, Renderer]:
+    """The renderer of each of this domain's topic kinds (see topics.py)."""
+
     async def public(key: str) -> str:
         return render_fragment("questions/_public_list.html", oob=True, **await public_context(db, int(key)))
 
@@ -69,7 +71,4 @@ def register(hub: Hub, db: Database) -> None:
         return render_fragment("questions/_mine.html", oob=True, **ctx) + render_fragment(
             "questions/_invitation.html", oob=True, **ctx)
 
-    hub.register("questions", public)
-    hub.register("onair", on_air)
-    hub.register("moderation", moderation)
-    hub.register("participant", personal)
+    return {"questions": public, "onair": on_air, "moderation": moderation, "participant": personal}

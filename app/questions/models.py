@@ -1,17 +1,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 
-# pending: waiting for moderation; approved: visible to all; on_air: the one being discussed now;
-# answered: done; dismissed: not selected (visible only to its asker and the moderators); merged: folded into
-# another question (its asker and votes count there).
-QUESTION_STATUSES = ("pending", "approved", "on_air", "answered", "dismissed", "merged")
-INVITATION_STATUSES = ("pending", "ready", "declined", "withdrawn", "done")
+
+class QuestionStatus(StrEnum):
+    PENDING = "pending"  # waiting for moderation
+    APPROVED = "approved"  # visible to all
+    ON_AIR = "on_air"  # the one being discussed now
+    ANSWERED = "answered"  # done
+    DISMISSED = "dismissed"  # not selected: visible only to its asker and the moderators
+    MERGED = "merged"  # folded into another question (its asker and votes count there)
+
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"  # sent, not answered yet
+    READY = "ready"  # the participant will react when given the floor
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # closed by the moderator before the reaction
+    DONE = "done"  # the participant has reacted
 
 
 class Question(Base):
@@ -31,7 +43,7 @@ class Question(Base):
     body: Mapped[str] = mapped_column(Text)
     original_body: Mapped[str] = mapped_column(Text)  # what the asker wrote, kept when a moderator edits
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=QuestionStatus.PENDING)
     starred: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("question.id"), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -62,6 +74,6 @@ class Invitation(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[int | None] = mapped_column(ForeignKey("question.id", ondelete="SET NULL"), nullable=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=InvitationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

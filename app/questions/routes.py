@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app import pages, throttle
+from app import throttle
+from app.core.csv import csv_response
+from app.core.domain import with_talking_points
+from app.core.input import InvalidInput, as_id
+from app.core.web import answers_with_status, status_message
+from app.db import Database
 from app.events import access
-from app.events.models import Event
-from app.events.service import InvalidInput
 from app.i18n import N_, gettext
-from app.questions import fragments, service
-from app.questions.models import Question
+from app.live.socket import Viewer
+from app.questions import fragments, service, topics
+from app.questions.models import QuestionStatus
 from app.security import new_token
 from app.templating import templates
-from app.web import answers_with_status, form_int, spreadsheet_safe, status_message
 
 MODERATOR_ROLES = access.PHASE_ROLES
 
 
 async def ask(request: Request) -> Response:
-    db, hub = request.app.state.db, request.app.state.hub
+    db = request.app.state.db
     data = await request.form()
-    event, participant = await _event_and_actor(request, moderator=False)
+    event, participant = await access.event_and_participant(request)
     context = {"event": event, "form_key": new_token(), "error": None, "message": None, "body": ""}
     try:
         async with db.write() as session:
@@ -45,50 +46,30 @@ async def ask(request: Request) -> Response:
             form_key=str(data.get("key", "")) or new_token(),
         )
         return templates.TemplateResponse(request, "questions/_ask_form.html", context, status_code=422)
-    await hub.changed(
-        service.moderation_topic(event.id),
-        service.personal_topic(participant.id),
-        *([service.public_topic(event.id)] if question.status == "approved" else []),
-    )
     context["message"] = (
         gettext("Question received. The moderator will look at it.")
-        if question.status == "pending"
+        if question.status == QuestionStatus.PENDING
         else gettext("Question received and published.")
     )
     return templates.TemplateResponse(request, "questions/_ask_form.html", context)
 
 
-async def _event_and_actor(request: Request, moderator: bool) -> tuple[Event, object]:
-    async with request.app.state.db.read() as session:
-        event = await access.event_or_404(session, request.path_params["slug"])
-        if moderator:
-            return event, await access.require_role(request, session, event, MODERATOR_ROLES)
-        return event, await access.require_participant(request, session, event)
-
-
 @answers_with_status
 async def vote(request: Request) -> Response:
-    event, participant = await _event_and_actor(request, moderator=False)
+    event, participant = await access.event_and_participant(request)
     await throttle.limit(request, throttle.UPVOTE, str(participant.id))
     up = (await request.form()).get("up") == "1"
     async with request.app.state.db.write() as session:
-        await service.set_vote(session, event.id, form_int(request.path_params["question_id"]) or 0, participant, up)
-    await request.app.state.hub.changed(
-        service.public_topic(event.id),
-        service.personal_topic(participant.id),
-        service.on_air_topic(event.id),
-        service.moderation_topic(event.id),
-    )
+        await service.set_vote(session, event.id, as_id(request.path_params["question_id"]) or 0, participant, up)
     return status_message(request, gettext("Vote saved.") if up else gettext("Vote withdrawn."))
 
 
 @answers_with_status
 async def answer_invitation(request: Request) -> Response:
-    event, participant = await _event_and_actor(request, moderator=False)
+    event, participant = await access.event_and_participant(request)
     ready = (await request.form()).get("ready") == "1"
     async with request.app.state.db.write() as session:
-        await service.answer_invitation(session, participant, form_int(request.path_params["invitation_id"]) or 0, ready)
-    await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(participant.id))
+        await service.answer_invitation(session, participant, as_id(request.path_params["invitation_id"]) or 0, ready)
     return status_message(
         request,
         gettext("Thank you. The moderator will give you the floor: unmute yourself in the video meeting when you are asked.")
@@ -99,27 +80,12 @@ async def answer_invitation(request: Request) -> Response:
 
 @answers_with_status
 async def moderate(request: Request) -> Response:
-    event, _link = await _event_and_actor(request, moderator=True)
+    event, _link = await access.event_and_role(request, MODERATOR_ROLES)
     data = await request.form()
-    question_id = form_int(request.path_params["question_id"]) or 0
-    async with request.app.state.db.read() as session:
-        before = await session.get(Question, question_id)
-        old_on_air = await service.on_air(session, event.id)
+    question_id = as_id(request.path_params["question_id"]) or 0
     action = str(data.get("action", ""))
     async with request.app.state.db.write() as session:
-        question = await service.moderate(
-            session, event, question_id, action, body=data.get("body"), into_id=form_int(data.get("into"))
-        )
-    # The askers whose question changed (and the one that was on air before) see their status move.
-    askers = {q.participant_id for q in (before, question) if q and q.participant_id}
-    if old_on_air and old_on_air.participant_id:
-        askers.add(old_on_air.participant_id)
-    await request.app.state.hub.changed(
-        service.moderation_topic(event.id),
-        service.public_topic(event.id),
-        service.on_air_topic(event.id),
-        *[service.personal_topic(p) for p in askers],
-    )
+        await service.moderate(session, event, question_id, action, body=data.get("body"), into_id=as_id(data.get("into")))
     return status_message(request, gettext("Done: %(action)s", action=gettext(ACTION_NAMES.get(action, action))))
 
 
@@ -140,71 +106,35 @@ ACTION_NAMES = {
 
 @answers_with_status
 async def invite(request: Request) -> Response:
-    event, _link = await _event_and_actor(request, moderator=True)
+    event, _link = await access.event_and_role(request, MODERATOR_ROLES)
     data = await request.form()
     async with request.app.state.db.write() as session:
-        invitation = await service.invite(session, event, form_int(data.get("participant")), form_int(data.get("question")))
-    await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+        await service.invite(session, event, as_id(data.get("participant")), as_id(data.get("question")))
     return status_message(request, gettext("Invitation sent."))
 
 
 @answers_with_status
 async def close_invitation(request: Request) -> Response:
-    event, _link = await _event_and_actor(request, moderator=True)
+    event, _link = await access.event_and_role(request, MODERATOR_ROLES)
     outcome = str((await request.form()).get("outcome", ""))
     async with request.app.state.db.write() as session:
-        invitation = await service.close_invitation(session, event, form_int(request.path_params["invitation_id"]) or 0, outcome)
-    await request.app.state.hub.changed(service.moderation_topic(event.id), service.personal_topic(invitation.participant_id))
+        await service.close_invitation(session, event, as_id(request.path_params["invitation_id"]) or 0, outcome)
     return status_message(request, gettext("Invitation closed."))
 
 
 async def export_csv(request: Request) -> Response:
-    event, _link = await _event_and_actor(request, moderator=True)
+    event, _link = await access.event_and_role(request, MODERATOR_ROLES)
     async with request.app.state.db.read() as session:
         views = await service.moderation_queue(session, event.id, reveal_anonymous=False)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "id",
-            "status",
-            "votes",
-            "also_asked",
-            "starred",
-            "question",
-            "original",
-            "asker",
-            "municipality",
-            "anonymous",
-            "received",
-            "on_air",
-            "answered",
-        ]
-    )
-    for v in views:
-        q = v.question
-        writer.writerow(
-            [
-                q.id,
-                q.status,
-                v.votes,
-                v.also_asked,
-                int(q.starred),
-                spreadsheet_safe(q.body),
-                spreadsheet_safe(q.original_body),
-                spreadsheet_safe(v.asker),
-                spreadsheet_safe(v.place),
-                int(q.anonymous),
-                q.created_at.isoformat(timespec="seconds"),
-                q.on_air_at.isoformat(timespec="seconds") if q.on_air_at else "",
-                q.answered_at.isoformat(timespec="seconds") if q.answered_at else "",
-            ]
-        )
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="vragen-{event.slug}.csv"'},
-    )
+    header = ["id", "status", "votes", "also_asked", "starred", "question", "original", "asker", "municipality",
+              "anonymous", "received", "on_air", "answered"]
+    rows = [[v.question.id, v.question.status, v.votes, v.also_asked, int(v.question.starred), v.question.body,
+             v.question.original_body, v.asker, v.place, int(v.question.anonymous),
+             v.question.created_at.isoformat(timespec="seconds"),
+             v.question.on_air_at.isoformat(timespec="seconds") if v.question.on_air_at else "",
+             v.question.answered_at.isoformat(timespec="seconds") if v.question.answered_at else ""]
+            for v in views]
+    return csv_response([header, *rows], f"vragen-{event.slug}.csv", delimiter=",")
 
 
 # --- page parts ----------------------------------------------------------------------------------------
@@ -234,6 +164,15 @@ async def moderator_part(request: Request, session, context: dict) -> dict:
     }
 
 
+async def host_part(request: Request, session: AsyncSession, context: dict) -> dict:
+    """The lunch hosts' conversation starters: questions answered on air, the most supported open ones."""
+    public = await service.public_questions(session, context["event"].id)
+    answered = [v for v in public if v.question.status == QuestionStatus.ANSWERED][:3]
+    popular = [v for v in public if v.question.status == QuestionStatus.APPROVED][:3]
+    return with_talking_points(context, [(gettext("Discussed on air"), v.question.body) for v in answered] + [
+        (gettext("Much supported, not yet answered"), f"{v.question.body} ({v.votes})") for v in popular])
+
+
 async def presenter_part(request: Request, session, context: dict) -> dict:
     return {
         **await fragments.on_air_context(request.app.state.db, context["event"].id),
@@ -241,25 +180,16 @@ async def presenter_part(request: Request, session, context: dict) -> dict:
     }
 
 
-pages.contribute("participant", participant_part, order=1)
-pages.contribute("moderator", moderator_part, order=1)
-pages.contribute("presenter", presenter_part, order=1)
+async def participant_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.public(viewer.event_id), topics.on_air(viewer.event_id), topics.personal(viewer.participant_id)]
 
 
-def live_topics(view: str):
-    """Topics this domain adds to each live view (the server decides; the client never asks)."""
+async def moderator_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.moderation(viewer.event_id), topics.on_air(viewer.event_id)]
 
-    def participant(viewer) -> list[str]:
-        event_id, participant_id = viewer.extra["event_id"], viewer.extra["participant_id"]
-        return [service.public_topic(event_id), service.on_air_topic(event_id), service.personal_topic(participant_id)]
 
-    def moderator(viewer) -> list[str]:
-        return [service.moderation_topic(viewer.extra["event_id"]), service.on_air_topic(viewer.extra["event_id"])]
-
-    def presenter(viewer) -> list[str]:
-        return [service.on_air_topic(viewer.extra["event_id"])]
-
-    return {"participant": participant, "moderator": moderator, "presenter": presenter}[view]
+async def presenter_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.on_air(viewer.event_id)]
 
 
 routes = [

@@ -1,5 +1,6 @@
 """Questions: submit, upvote, moderate, put on air, invite to react. Each function runs inside the caller's
-write transaction; the caller commits, then tells the hub (nothing is acknowledged before COMMIT)."""
+write transaction and records there the live topics its change touches (topics.py); they are told once the caller
+has committed (nothing is acknowledged before COMMIT)."""
 
 from __future__ import annotations
 
@@ -10,34 +11,19 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.input import InvalidInput, clean_text
 from app.db import utcnow
 from app.events.models import Event, Participant
-from app.events.service import InvalidInput, clean_text
 from app.i18n import N_
-from app.questions.models import Invitation, Question, QuestionVote
+from app.questions import topics
+from app.questions.models import Invitation, InvitationStatus, Question, QuestionStatus, QuestionVote
 from app.security import looks_like_token
 
 BODY_MAX = 500
 RATE_LIMIT = 5  # questions per participant per RATE_WINDOW; counted in the database, so it holds across processes
 RATE_WINDOW = timedelta(seconds=60)
-PUBLIC = ("approved", "on_air", "answered")
-ACTIVE_INVITATION = ("pending", "ready")
-
-
-def public_topic(event_id: int) -> str:
-    return f"questions:{event_id}"
-
-
-def moderation_topic(event_id: int) -> str:
-    return f"moderation:{event_id}"
-
-
-def on_air_topic(event_id: int) -> str:
-    return f"onair:{event_id}"
-
-
-def personal_topic(participant_id: int) -> str:
-    return f"participant:{participant_id}"
+PUBLIC = (QuestionStatus.APPROVED, QuestionStatus.ON_AIR, QuestionStatus.ANSWERED)
+ACTIVE_INVITATION = (InvitationStatus.PENDING, InvitationStatus.READY)
 
 
 def clean_body(value: object) -> str:
@@ -79,7 +65,7 @@ async def submit(
         body=text,
         original_body=text,
         anonymous=anonymous,
-        status="pending" if event.premoderation else "approved",
+        status=QuestionStatus.PENDING if event.premoderation else QuestionStatus.APPROVED,
         idempotency_key=token,
     )
     try:
@@ -92,6 +78,7 @@ async def submit(
         if existing is None:
             raise
         return existing, False
+    topics.asked(session, event.id, participant.id, published=question.status == QuestionStatus.APPROVED)
     return question, True
 
 
@@ -116,29 +103,30 @@ async def set_vote(session: AsyncSession, event_id: int, question_id: int, parti
                 QuestionVote.question_id == question_id, QuestionVote.participant_id == participant.id
             )
         )
-        return
-    exists = await session.get(QuestionVote, (question_id, participant.id))
-    if exists is None:
+    elif await session.get(QuestionVote, (question_id, participant.id)) is None:
         try:
             async with session.begin_nested():
                 session.add(QuestionVote(question_id=question_id, participant_id=participant.id))
         except IntegrityError:  # a concurrent request of the same participant won: still one vote
             pass
+    topics.votes_changed(session, event_id, participant.id)
 
 
 # --- moderation ----------------------------------------------------------------------------------------
 
-# action -> the states it may start from. Anything else is a conflict (e.g. another moderator acted first).
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "approve": (("pending", "dismissed"), "approved"),
-    "dismiss": (("pending", "approved"), "dismissed"),
-    "restore": (("dismissed",), "pending"),
-    "on_air": (("pending", "approved", "answered"), "on_air"),
-    "off_air": (("on_air",), "approved"),
-    "answered": (("approved", "on_air"), "answered"),
-    "reopen": (("answered",), "approved"),
-    "star": (("pending", "approved", "on_air", "answered", "dismissed"), None),
-    "unstar": (("pending", "approved", "on_air", "answered", "dismissed"), None),
+NOT_MERGED = tuple(status for status in QuestionStatus if status != QuestionStatus.MERGED)
+# action -> (the states it may start from, the state it leads to; None: the state stays). Anything else is a
+# conflict (e.g. another moderator acted first).
+TRANSITIONS: dict[str, tuple[tuple[QuestionStatus, ...], QuestionStatus | None]] = {
+    "approve": ((QuestionStatus.PENDING, QuestionStatus.DISMISSED), QuestionStatus.APPROVED),
+    "dismiss": ((QuestionStatus.PENDING, QuestionStatus.APPROVED), QuestionStatus.DISMISSED),
+    "restore": ((QuestionStatus.DISMISSED,), QuestionStatus.PENDING),
+    "on_air": ((QuestionStatus.PENDING, QuestionStatus.APPROVED, QuestionStatus.ANSWERED), QuestionStatus.ON_AIR),
+    "off_air": ((QuestionStatus.ON_AIR,), QuestionStatus.APPROVED),
+    "answered": ((QuestionStatus.APPROVED, QuestionStatus.ON_AIR), QuestionStatus.ANSWERED),
+    "reopen": ((QuestionStatus.ANSWERED,), QuestionStatus.APPROVED),
+    "star": (NOT_MERGED, None),
+    "unstar": (NOT_MERGED, None),
 }
 MODERATOR_ACTIONS = (*TRANSITIONS, "edit", "merge")
 
@@ -147,12 +135,28 @@ async def moderate(
     session: AsyncSession, event: Event, question_id: int, action: str, body: object = None,
     into_id: int | None = None,
 ) -> Question:
+    """Apply a moderator's action; returns the question it leaves in view (on a merge, the one kept)."""
     question = await session.get(Question, question_id, with_for_update=True)
     if question is None or question.event_id != event.id:
         raise InvalidInput({"question": N_("This question does not exist.")})
+    # The askers whose question moves see their own list follow: this one's, the kept one's on a merge, and on
+    # air, the asker of the question that was on air until now (it becomes answered).
+    askers = {question.participant_id}
+    if action == "on_air":
+        askers.update(await session.scalars(select(Question.participant_id).where(
+            Question.event_id == event.id, Question.status == QuestionStatus.ON_AIR, Question.id != question.id)))
+    shown = await _apply(session, event, question, action, body, into_id)
+    askers.add(shown.participant_id)
+    topics.moderated(session, event.id, sorted(p for p in askers if p))
+    return shown
+
+
+async def _apply(
+    session: AsyncSession, event: Event, question: Question, action: str, body: object, into_id: int | None
+) -> Question:
     now = utcnow()
     if action == "edit":
-        if question.status == "merged":
+        if question.status == QuestionStatus.MERGED:
             raise InvalidInput({"question": N_("This question was merged into another one.")})
         text = clean_body(body)
         if not text or len(text) > BODY_MAX:
@@ -170,27 +174,28 @@ async def moderate(
     if action in ("star", "unstar"):
         question.starred = action == "star"
         return question
-    if target == "on_air":
+    if target == QuestionStatus.ON_AIR:
         # Exactly one question on air: the one that was on air has now been discussed.
         await session.execute(
             update(Question)
-            .where(Question.event_id == event.id, Question.status == "on_air", Question.id != question.id)
-            .values(status="answered", answered_at=now)
+            .where(Question.event_id == event.id, Question.status == QuestionStatus.ON_AIR, Question.id != question.id)
+            .values(status=QuestionStatus.ANSWERED, answered_at=now)
         )
         question.on_air_at = now
-    if target == "answered":
+    if target == QuestionStatus.ANSWERED:
         question.answered_at = now
     if action in ("approve", "dismiss", "restore"):
         question.moderated_at = now
-    question.status = target  # type: ignore[assignment]
+    if target is not None:
+        question.status = target
     return question
 
 
 async def _merge(session: AsyncSession, event: Event, source: Question, into_id: int | None) -> Question:
     target = await session.get(Question, into_id) if into_id else None
-    if target is None or target.event_id != event.id or target.id == source.id or target.status == "merged":
+    if target is None or target.event_id != event.id or target.id == source.id or target.status == QuestionStatus.MERGED:
         raise InvalidInput({"into": N_("Choose another question of this event to merge into.")})
-    if source.status in ("merged", "on_air"):
+    if source.status in (QuestionStatus.MERGED, QuestionStatus.ON_AIR):
         raise InvalidInput({"question": N_("A question that is on air or already merged cannot be merged.")})
     # The votes add up: every voter of the duplicate now supports the kept question (once).
     voters = set(await session.scalars(select(QuestionVote.participant_id).where(QuestionVote.question_id == source.id)))
@@ -198,10 +203,10 @@ async def _merge(session: AsyncSession, event: Event, source: Question, into_id:
     for participant_id in voters - already:
         session.add(QuestionVote(question_id=target.id, participant_id=participant_id))
     await session.execute(delete(QuestionVote).where(QuestionVote.question_id == source.id))
-    source.status, source.merged_into_id = "merged", target.id
+    source.status, source.merged_into_id = QuestionStatus.MERGED, target.id
     await session.execute(update(Question).where(Question.merged_into_id == source.id).values(merged_into_id=target.id))
-    if target.status == "pending" and source.status != "pending":
-        target.status = "approved"
+    if target.status == QuestionStatus.PENDING and source.status != QuestionStatus.PENDING:
+        target.status = QuestionStatus.APPROVED
     return target
 
 
@@ -230,6 +235,7 @@ async def invite(session: AsyncSession, event: Event, participant_id: int | None
     invitation = Invitation(event_id=event.id, participant_id=participant.id, question_id=question_id)
     session.add(invitation)
     await session.flush()
+    topics.invitation_changed(session, event.id, participant.id)
     return invitation
 
 
@@ -239,8 +245,9 @@ async def answer_invitation(session: AsyncSession, participant: Participant, inv
         raise InvalidInput({"invitation": N_("This invitation does not exist.")})
     if invitation.status not in ACTIVE_INVITATION:
         raise InvalidInput({"invitation": N_("This invitation is no longer open.")})
-    invitation.status = "ready" if ready else "declined"
+    invitation.status = InvitationStatus.READY if ready else InvitationStatus.DECLINED
     invitation.answered_at = utcnow()
+    topics.invitation_changed(session, invitation.event_id, participant.id)
     return invitation
 
 
@@ -249,11 +256,12 @@ async def close_invitation(session: AsyncSession, event: Event, invitation_id: i
     invitation = await session.get(Invitation, invitation_id)
     if invitation is None or invitation.event_id != event.id:
         raise InvalidInput({"invitation": N_("This invitation does not exist.")})
-    if outcome not in ("withdrawn", "done"):
+    if outcome not in (InvitationStatus.WITHDRAWN, InvitationStatus.DONE):
         raise InvalidInput({"action": N_("Unknown moderator action.")})
     if invitation.status not in ACTIVE_INVITATION:
         raise InvalidInput({"invitation": N_("This invitation is no longer open.")})
-    invitation.status = outcome
+    invitation.status = InvitationStatus(outcome)
+    topics.invitation_changed(session, event.id, invitation.participant_id)
     return invitation
 
 
@@ -311,14 +319,15 @@ async def public_questions(session: AsyncSession, event_id: int) -> list[Questio
 
 
 async def on_air(session: AsyncSession, event_id: int) -> QuestionView | None:
-    question = await session.scalar(select(Question).where(Question.event_id == event_id, Question.status == "on_air"))
+    question = await session.scalar(
+        select(Question).where(Question.event_id == event_id, Question.status == QuestionStatus.ON_AIR))
     views = await _views(session, [question]) if question else []
     return views[0] if views else None
 
 
 async def moderation_queue(session: AsyncSession, event_id: int, reveal_anonymous: bool) -> list[QuestionView]:
     questions = list(await session.scalars(
-        select(Question).where(Question.event_id == event_id, Question.status != "merged").order_by(Question.id)))
+        select(Question).where(Question.event_id == event_id, Question.status != QuestionStatus.MERGED).order_by(Question.id)))
     return await _views(session, questions, reveal_anonymous)
 
 
@@ -327,10 +336,10 @@ async def counters(session: AsyncSession, event_id: int) -> dict[str, int]:
         select(Question.status, func.count()).where(Question.event_id == event_id).group_by(Question.status))).all())
     return {
         "received": sum(rows.values()),
-        "pending": rows.get("pending", 0),
-        "approved": rows.get("approved", 0) + rows.get("on_air", 0) + rows.get("answered", 0),
-        "answered": rows.get("answered", 0),
-        "dismissed": rows.get("dismissed", 0),
+        "pending": rows.get(QuestionStatus.PENDING, 0),
+        "approved": sum(rows.get(status, 0) for status in PUBLIC),  # published: approved, on air or answered since
+        "answered": rows.get(QuestionStatus.ANSWERED, 0),
+        "dismissed": rows.get(QuestionStatus.DISMISSED, 0),
     }
 
 
@@ -355,6 +364,25 @@ async def invitations(session: AsyncSession, event_id: int) -> list[tuple[Invita
     rows = await session.execute(
         select(Invitation, Participant, Question.anonymous).join(Participant, Participant.id == Invitation.participant_id)
         .outerjoin(Question, Question.id == Invitation.question_id)
-        .where(Invitation.event_id == event_id, Invitation.status.in_(("pending", "ready", "declined")))
+        .where(Invitation.event_id == event_id, Invitation.status.in_((*ACTIVE_INVITATION, InvitationStatus.DECLINED)))
         .order_by(Invitation.id.desc()).limit(20))
     return [(i, None if anonymous else p) for i, p, anonymous in rows.all()]
+
+
+# --- forgetting people ---------------------------------------------------------------------------------
+
+
+async def forget(session: AsyncSession, event_id: int, participant_ids: list[int]) -> None:
+    """People are removed (on request, or by the purge): their questions stay without a name, their upvotes
+    stay as counts on the questions, their invitations go."""
+    if not participant_ids:
+        return
+    rows = await session.execute(select(QuestionVote.question_id, func.count()).where(
+        QuestionVote.participant_id.in_(participant_ids)).group_by(QuestionVote.question_id))
+    for question_id, count in rows.all():
+        await session.execute(update(Question).where(Question.id == question_id)
+                              .values(archived_votes=Question.archived_votes + count))
+    await session.execute(delete(QuestionVote).where(QuestionVote.participant_id.in_(participant_ids)))
+    await session.execute(update(Question).where(Question.participant_id.in_(participant_ids)).values(participant_id=None))
+    await session.execute(delete(Invitation).where(Invitation.participant_id.in_(participant_ids)))
+    topics.people_changed(session, event_id)

@@ -130,16 +130,22 @@ class _State:
                 cost[table_id] += W_REPEAT * times * times
         return cost
 
+    def same_city(self, person: Person, table_id: int, without: Person | None = None) -> int:
+        """How many at table_id share person's city, not counting person and (optionally) `without`."""
+        if not person.city:
+            return 0
+        same = self.cities[table_id][person.city]
+        if self.where.get(person.id) == table_id:
+            same -= 1  # not paired with oneself
+        if without is not None and without.city == person.city and without.id != person.id:
+            same -= 1
+        return same
+
     def cost_with(self, person: Person, table_id: int, without: Person | None = None,
                   repeats: dict[int, float] | None = None) -> float:
         """What seating person at table_id costs (optionally as if `without` had left it)."""
         table = self.tables[table_id]
-        same = self.cities[table_id][person.city] if person.city else 0
-        if person.city and self.where.get(person.id) == table_id:
-            same -= 1  # not paired with oneself
-        if without is not None and person.city and without.city == person.city and without.id != person.id:
-            same -= 1
-        cost = W_CITY * same
+        cost = W_CITY * self.same_city(person, table_id, without)
         if person.topic and table.topic and person.topic != table.topic:
             cost += W_TOPIC
         if repeats is None:
@@ -182,33 +188,36 @@ def _assign_once(tables: list[Table], guests: list[Person], history: dict[tuple[
     rng = random.Random(seed)
     locked = {p: t for p, t in (locked or {}).items() if any(t == table.id for table in tables)}
     state = _State(tables, history)
-    hosts = sum(1 for t in tables if t.host)
-    # Which tables get the one extra seat is left to the placement (not fixed up front): a table whose host
-    # shares a city with many guests should stay the smaller one.
-    base, extra = divmod(hosts + len(guests), len(tables))
+    seats = _seat_locked(state, guests, locked)
+    _place_greedily(state, seats, tables, guests, rng)
+    _improve(state, seats, set(locked), rng, started + max_seconds)
+    total = sum(state.cost_with(p, t) for t, members in state.members.items() for p in members) / 2
+    return Seating(tables=tables, seats=seats), total
+
+
+def _seat_locked(state: _State, guests: list[Person], locked: dict[int, int]) -> dict[int, int]:
+    """Seat the locked guests where the organiser put them; returns the seats so far (person id -> table id)."""
     seats: dict[int, int] = {}
     by_id = {g.id: g for g in guests}
     for person_id, table_id in locked.items():
         if person_id in by_id:
             state._add(by_id[person_id], table_id)
             seats[person_id] = table_id
+    return seats
 
-    # Largest city first: they are the hardest to spread. Ties broken by the seed.
-    city_size = Counter(g.city for g in guests)
-    order = sorted((g for g in guests if g.id not in seats),
-                   key=lambda g: (-city_size[g.city] if g.city else 0, rng.random()))
+
+def _place_greedily(state: _State, seats: dict[int, int], tables: list[Table], guests: list[Person],
+                    rng: random.Random) -> None:
+    """Seat every guest not seated yet, each at the cheapest table that still has room."""
+    hosts = sum(1 for t in tables if t.host)
+    # Which tables get the one extra seat is left to the placement (not fixed up front): a table whose host
+    # shares a city with many guests should stay the smaller one.
+    base, extra = divmod(hosts + len(guests), len(tables))
+    order = _placement_order(guests, seats, rng)
     table_ids = [t.id for t in tables]
     larger = sum(1 for t in table_ids if len(state.members[t]) > base)
     for guest in order:
-        best, best_cost = None, None
-        repeats = state.repeats(guest)
-        for table_id in table_ids:
-            size = len(state.members[table_id])
-            if size > base or (size == base and larger >= extra):
-                continue
-            cost = state.cost_with(guest, table_id, repeats=repeats) + W_FILL * size + rng.random() * 1e-6
-            if best_cost is None or cost < best_cost:
-                best, best_cost = table_id, cost
+        best = _cheapest_table(state, guest, table_ids, base, larger >= extra, rng)
         if best is None:  # every table at target (locks overfilled some): take the emptiest
             best = min(table_ids, key=lambda t: len(state.members[t]))
         if len(state.members[best]) == base:
@@ -216,70 +225,91 @@ def _assign_once(tables: list[Table], guests: list[Person], history: dict[tuple[
         state._add(guest, best)
         seats[guest.id] = best
 
-    _improve(state, seats, set(locked), rng, started + max_seconds)
-    total = sum(state.cost_with(p, t) for t, members in state.members.items() for p in members) / 2
-    return Seating(tables=tables, seats=seats), total
+
+def _placement_order(guests: list[Person], seats: dict[int, int], rng: random.Random) -> list[Person]:
+    """The guests not seated yet, largest city first: they are the hardest to spread. Ties broken by the seed."""
+    city_size = Counter(g.city for g in guests)
+    return sorted((g for g in guests if g.id not in seats),
+                  key=lambda g: (-city_size[g.city] if g.city else 0, rng.random()))
+
+
+def _cheapest_table(state: _State, guest: Person, table_ids: list[int], base: int, extra_taken: bool,
+                    rng: random.Random) -> int | None:
+    """The cheapest table below its target size (`base`, or base + 1 while extra seats are left); None if none."""
+    best, best_cost = None, None
+    repeats = state.repeats(guest)
+    for table_id in table_ids:
+        size = len(state.members[table_id])
+        if size > base or (size == base and extra_taken):
+            continue
+        cost = state.cost_with(guest, table_id, repeats=repeats) + W_FILL * size + rng.random() * 1e-6
+        if best_cost is None or cost < best_cost:
+            best, best_cost = table_id, cost
+    return best
 
 
 def _improve(state: _State, seats: dict[int, int], fixed: set[int], rng: random.Random, deadline: float) -> None:
     """Swap pairs of guests between tables while it lowers the total cost."""
-    movable = {p.id for table in state.members.values() for p in table if p.id in seats and p.id not in fixed}
     people = {p.id: p for table in state.members.values() for p in table}
+    movable = {p for p in people if p in seats and p not in fixed}  # guests only: hosts have no seat
     improved = True
     while improved and time.perf_counter() < deadline:
-        improved = False
         troubled = [people[p] for p in movable if state.cost_with(people[p], seats[p]) > 0]
         rng.shuffle(troubled)
-        for a in troubled:
-            if time.perf_counter() > deadline:
-                return
-            table_a = seats[a.id]
-            repeats_a = state.repeats(a)
-            cost_a = state.cost_with(a, table_a, repeats=repeats_a)
-            if cost_a <= 0:
-                continue
-            # Only tables where a alone would already be cheaper can hold a better swap partner.
-            better = sorted((c, t) for t in state.members if t != table_a
-                            and (c := state.cost_with(a, t, repeats=repeats_a)) < cost_a)
-            for _, table_b in better:
-                for b in list(state.members[table_b]):
-                    if b.id not in movable:
-                        continue
-                    before = cost_a + state.cost_with(b, table_b)
-                    after = state.cost_with(a, table_b, without=b) + state.cost_with(b, table_a, without=a)
-                    if after + 1e-9 < before:
-                        state._remove(a, table_a)
-                        state._remove(b, table_b)
-                        state._add(a, table_b)
-                        state._add(b, table_a)
-                        seats[a.id], seats[b.id] = table_b, table_a
-                        improved = True
-                        break
-                if seats[a.id] != table_a:
-                    break
+        improved = _improve_round(state, seats, movable, troubled, deadline)
+
+
+def _improve_round(state: _State, seats: dict[int, int], movable: set[int], troubled: list[Person],
+                   deadline: float) -> bool:
+    """One pass over the guests who cost something; True if any of them swapped (and time is left)."""
+    improved = False
+    for a in troubled:
+        if time.perf_counter() > deadline:
+            return False  # out of time: the caller's loop must stop as well
+        improved = _swap_away(state, seats, movable, a) or improved
+    return improved
+
+
+def _swap_away(state: _State, seats: dict[int, int], movable: set[int], a: Person) -> bool:
+    """Make the first swap of `a` with a guest at a cheaper table that lowers the total cost; False if none does."""
+    table_a = seats[a.id]
+    repeats_a = state.repeats(a)
+    cost_a = state.cost_with(a, table_a, repeats=repeats_a)
+    if cost_a <= 0:
+        return False
+    # Only tables where a alone would already be cheaper can hold a better swap partner.
+    better = sorted((c, t) for t in state.members if t != table_a
+                    and (c := state.cost_with(a, t, repeats=repeats_a)) < cost_a)
+    for _, table_b in better:
+        for b in list(state.members[table_b]):
+            if b.id in movable and _swap_if_cheaper(state, seats, a, table_a, cost_a, b, table_b):
+                return True
+    return False
+
+
+def _swap_if_cheaper(state: _State, seats: dict[int, int], a: Person, table_a: int, cost_a: float,
+                     b: Person, table_b: int) -> bool:
+    """Swap a and b if that lowers their combined cost (cost_a: what a costs at table_a now)."""
+    before = cost_a + state.cost_with(b, table_b)
+    after = state.cost_with(a, table_b, without=b) + state.cost_with(b, table_a, without=a)
+    if after + 1e-9 >= before:
+        return False
+    state._remove(a, table_a)
+    state._remove(b, table_b)
+    state._add(a, table_b)
+    state._add(b, table_a)
+    seats[a.id], seats[b.id] = table_b, table_a
+    return True
 
 
 def quality(
     seating: Seating, people: dict[int, Person], history: dict[tuple[int, int], int] | None = None,
     previous: dict[int, int] | None = None,
 ) -> Quality:
-    history = history or {}
     members = seating.members(people)
-    same_city = duplicates = repeated = wanted = met = 0
-    sizes = []
-    topics = {t.id: t.topic for t in seating.tables}
-    offered = {t.topic for t in seating.tables if t.topic}
-    for group in members.values():
-        sizes.append(len(group))
-        counts = Counter(p.city for p in group if p.city)
-        same_city += sum(comb(n, 2) for n in counts.values())
-        duplicates += any(n > 1 for n in counts.values())
-        repeated += sum(1 for a, b in combinations(group, 2) if history.get(pair(a.id, b.id)))
-    for person_id, table_id in seating.seats.items():
-        person = people[person_id]
-        if person.topic and person.topic in offered:
-            wanted += 1
-            met += topics[table_id] == person.topic
+    same_city, duplicates, repeated = _table_counts(list(members.values()), history or {})
+    wanted, met = _topic_counts(seating, people)
+    sizes = [len(group) for group in members.values()]
     cities = [p.city for group in members.values() for p in group]
     moved = sum(1 for p, t in (previous or {}).items() if p in seating.seats and seating.seats[p] != t)
     return Quality(
@@ -292,6 +322,30 @@ def quality(
         repeated_pairs=repeated,
         moved=moved,
     )
+
+
+def _table_counts(groups: list[list[Person]], history: dict[tuple[int, int], int]) -> tuple[int, int, int]:
+    """Same-city pairs, tables with a city twice or more, and pairs who met before, over all tables."""
+    same_city = duplicates = repeated = 0
+    for group in groups:
+        counts = Counter(p.city for p in group if p.city)
+        same_city += sum(comb(n, 2) for n in counts.values())
+        duplicates += any(n > 1 for n in counts.values())
+        repeated += sum(1 for a, b in combinations(group, 2) if history.get(pair(a.id, b.id)))
+    return same_city, duplicates, repeated
+
+
+def _topic_counts(seating: Seating, people: dict[int, Person]) -> tuple[int, int]:
+    """Guests who asked for a topic some table offers, and how many of them got it."""
+    topics = {t.id: t.topic for t in seating.tables}
+    offered = {t.topic for t in seating.tables if t.topic}
+    wanted = met = 0
+    for person_id, table_id in seating.seats.items():
+        person = people[person_id]
+        if person.topic and person.topic in offered:
+            wanted += 1
+            met += topics[table_id] == person.topic
+    return wanted, met
 
 
 def shuffle(tables: list[Table], guests: list[Person], seed: int = 0) -> Seating:

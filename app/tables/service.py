@@ -7,37 +7,17 @@ import json
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.changes import changed
+from app.core.input import NAME_MAX, TOPIC_MAX, InvalidInput, as_id, clean_text
 from app.db import utcnow
 from app.events.models import Event, Municipality, Participant, RoleLink
-from app.events.service import InvalidInput, as_id, clean_text, create_role_link
+from app.events.service import create_role_link
 from app.i18n import N_
-from app.tables import assign
+from app.tables import assign, topics
 from app.tables.models import LunchTable, Seat, SeatingRound
-
-
-def seating_topic(event_id: int) -> str:
-    """The organiser's panel and the presenter's overview."""
-    return f"seating:{event_id}"
-
-
-def host_topic(table_id: int) -> str:
-    return f"tablehost:{table_id}"
-
-
-def card_topic(event_id: int, participant_id: int) -> str:
-    """A participant's own table card."""
-    return f"seat:{event_id}:{participant_id}"
-
-
-def overview_topic(event_id: int) -> str:
-    """The presenter's overview of all tables."""
-    return f"tables:{event_id}"
-
-
-NAME_MAX, TOPIC_MAX = 80, 120  # the columns' widths (PostgreSQL refuses longer text; SQLite would store it)
 
 
 def valid_video_url(url: str) -> bool:
@@ -76,6 +56,19 @@ def _engine_tables(rows: list[LunchTable]) -> list[assign.Table]:
 def _engine_person(p: Participant) -> assign.Person:
     return assign.Person(id=p.id, city=str(p.municipality_id) if p.municipality_id else (p.organisation or None),
                          topic=p.topic or None)
+
+
+async def _seating_changed(session: AsyncSession, event_id: int, table_ids: set[int], participant_ids: set[int]) -> None:
+    """Who must see a seating change: the organiser and presenter, the hosts of the tables involved, and everyone
+    sitting at those tables once the seating is published (their table-mates changed)."""
+    latest = await current_round(session, event_id, published=True)
+    people = set(participant_ids)
+    if latest is not None:
+        people |= {seat.participant_id for seat in await seats(session, latest.id) if seat.table_id in table_ids}
+    else:
+        people = set()
+    changed(session, topics.seating(event_id), topics.overview(event_id), *[topics.host(t) for t in sorted(table_ids)],
+            *[topics.card(event_id, p) for p in sorted(people)])
 
 
 async def _people(session: AsyncSession, event_id: int) -> dict[int, Participant]:
@@ -136,6 +129,8 @@ async def make_seating(session: AsyncSession, event: Event, seed: int, new_round
     latest.seed = seed
     latest.quality = json.dumps(asdict(quality) | {"optimal": quality.optimal})
     latest.baseline = json.dumps(asdict(baseline) | {"optimal": baseline.optimal})
+    # Hosts see a preview of their guests too (marked as such) until something is published.
+    changed(session, topics.seating(event.id), *[topics.host(t.id) for t in rows])
     await session.flush()
     return latest
 
@@ -150,6 +145,7 @@ async def publish(session: AsyncSession, event: Event) -> SeatingRound:
     seated = {s.participant_id for s in await seats(session, latest.id)}
     people = await _people(session, event.id)
     await _seat_late(session, latest, [p for pid, p in sorted(people.items()) if pid not in seated])
+    await _seating_changed(session, event.id, {t.id for t in await tables(session, event.id)}, set())
     return latest
 
 
@@ -174,6 +170,8 @@ async def seat_late_joiner(session: AsyncSession, event_id: int, participant: Pa
     if existing is not None:
         return None
     new = await _seat_late(session, latest, [participant])
+    if new:
+        await _seating_changed(session, event_id, {new[0].table_id}, {participant.id})
     return new[0] if new else None
 
 
@@ -216,6 +214,8 @@ async def rebalance(session: AsyncSession, event: Event, present: set[int]) -> l
     now = utcnow()
     for person_id, _old, new in moves:
         current[person_id].table_id, current[person_id].moved_at = new, now
+    if moves:
+        await _seating_changed(session, event.id, {t for _p, a, b in moves for t in (a, b)}, {p for p, _a, _b in moves})
     return moves
 
 
@@ -238,6 +238,7 @@ async def move(session: AsyncSession, event: Event, participant_id: int | None, 
         old = seat.table_id
     seat.table_id, seat.locked, seat.moved_at = table.id, lock, utcnow()
     await session.flush()
+    await _seating_changed(session, event.id, {old, seat.table_id}, {seat.participant_id})
     return seat, old
 
 
@@ -260,6 +261,7 @@ async def replace_host(session: AsyncSession, event: Event, table_id: int | None
             old.revoked_at = utcnow()
     link, token = await create_role_link(session, event, "host", name, secret_key, valid_days)
     table.host_link_id, table.host_name, table.host_municipality_id = link.id, name, municipality_id
+    await _seating_changed(session, event.id, {table.id}, set())
     return table, token
 
 
@@ -307,6 +309,7 @@ async def save_table(session: AsyncSession, event: Event, form: TableForm, table
         await session.flush()
         table, token = await replace_host(session, event, table.id, host_name, municipality, secret_key, valid_days)
     await session.flush()
+    await _seating_changed(session, event.id, {table.id}, set())
     return table, token
 
 
@@ -324,6 +327,7 @@ async def record_opened(session: AsyncSession, event_id: int, participant_id: in
         return None
     seat, table = found
     seat.opened_at = seat.opened_at or utcnow()
+    changed(session, topics.host(table.id), topics.seating(event_id))
     return table
 
 
@@ -358,3 +362,30 @@ async def set_topic(session: AsyncSession, event: Event, participant: Participan
     if topic and topic not in offered:
         raise InvalidInput({"topic": N_("Choose one of the topics offered.")})
     participant.topic = topic
+    changed(session, topics.seating(event.id))
+
+
+# --- forgetting people ---------------------------------------------------------------------------------
+
+
+async def forget(session: AsyncSession, event_id: int, participant_ids: list[int]) -> None:
+    """People are removed: their seats go (the tables' overview and their hosts follow)."""
+    if not participant_ids:
+        return
+    table_ids = set(await session.scalars(select(Seat.table_id).where(Seat.participant_id.in_(participant_ids))))
+    await session.execute(delete(Seat).where(Seat.participant_id.in_(participant_ids)))
+    await _seating_changed(session, event_id, table_ids, set())
+
+
+async def purge(session: AsyncSession, event_id: int) -> None:
+    """The event's personal data goes: the tables stay, without their hosts' names and links."""
+    await session.execute(update(LunchTable).where(LunchTable.event_id == event_id)
+                          .values(host_name="", host_municipality_id=None, host_link_id=None))
+    changed(session, topics.seating(event_id), topics.overview(event_id))
+
+
+async def copy_tables(session: AsyncSession, source_event_id: int, event_id: int) -> None:
+    """Another event's tables, without their hosts (a duplicated event starts from them)."""
+    for table in await session.scalars(select(LunchTable).where(LunchTable.event_id == source_event_id)):
+        session.add(LunchTable(event_id=event_id, name=table.name, capacity=table.capacity, video_url=table.video_url,
+                               topic=table.topic))

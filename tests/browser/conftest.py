@@ -6,7 +6,8 @@ and seeded with the demo event, and can be stopped and started again on the same
 
 Fixtures
 - ``server``: one uvicorn process per test module (tests that need a known phase reset it through the organiser
-  UI, or override ``server`` with a function-scoped ``fresh_server`` as test_phases.py does).
+  UI); in a module or class marked ``pytest.mark.own_server`` a fresh one per test (``fresh_server``), as
+  test_phases.py does.
 - ``chromium``: one headless Chromium for the whole session.
 - ``new_page(...)``: a new page in a NEW browser context per call (own cookies = another person). Every page is
   watched: uncaught page errors, console errors and any request to a host other than 127.0.0.1/localhost
@@ -41,7 +42,7 @@ from app.db import Database
 from app.demo import CODE, ORGANISER, PARTICIPANTS, SLUG, create_demo, demo_password, demo_token
 from app.live.wire import uvicorn_flags
 from app.migrate import upgrade
-from tests.conftest import SECRET
+from tests.conftest import BACKEND, SECRET
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parent.parent
@@ -58,6 +59,10 @@ WS_FAILURE_MARKERS = ("WebSocket connection to", "htmx:ws:error")
 HTTP_STATUS_ERROR = "Failed to load resource: the server responded with a status of {status} ("
 
 # --- marking and skipping ---------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "own_server: each test gets a server (and database) of its own (fresh_server)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -227,9 +232,6 @@ class LiveServer:
             return "(no log)"
 
 
-BACKEND = os.environ.get("SAMEN_TEST_BACKEND", "sqlite")
-
-
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | str]:
     """One migrated database with the demo event; each server starts from a copy (faster than migrating).
@@ -273,7 +275,7 @@ def _launch(tmp_path_factory: pytest.TempPathFactory, template: Path | str) -> I
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, template_database: Path | str) -> Iterator[LiveServer]:
+def module_server(tmp_path_factory: pytest.TempPathFactory, template_database: Path | str) -> Iterator[LiveServer]:
     """One server per module, for tests where the phase does not matter (or that reset it themselves)."""
     with _launch(tmp_path_factory, template_database) as live:
         yield live
@@ -284,6 +286,48 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory, template_database: Pa
     """A server of one's own, with the demo event before its start (about a second to start)."""
     with _launch(tmp_path_factory, template_database) as live:
         yield live
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> LiveServer:
+    """The server a test's pages use: the module's (``module_server``), or, for a test in a module or class
+    marked ``pytest.mark.own_server`` (its tests change what the next one would see: phases, votes, seats),
+    one of its own (``fresh_server``)."""
+    if request.node.get_closest_marker("own_server"):
+        return request.getfixturevalue("fresh_server")
+    return request.getfixturevalue("module_server")
+
+
+def sql(server: LiveServer, statement: str, **params: object) -> list[tuple]:
+    """Read the server's database directly (ids, and proof of what was stored), off Playwright's loop."""
+    from sqlalchemy import text
+
+    def work() -> list[tuple]:
+        async def go() -> list[tuple]:
+            db = Database(server.database_url)
+            try:
+                async with db.read() as session:
+                    return [tuple(r) for r in (await session.execute(text(statement), params)).all()]
+            finally:
+                await db.dispose()
+
+        return asyncio.run(go())
+
+    return _off_the_loop(work)  # type: ignore[return-value]
+
+
+def post(context, server: LiveServer, path: str, form: dict | str | None = None, *, ok: tuple[int, ...] = (200, 303),
+         **kw: object):
+    """A same-origin form post from a person's browser context (its cookies), as their page's forms send it; a
+    string is sent as it is (a repeated field: "option=1&option=2")."""
+    if isinstance(form, str):
+        response = context.post(server.url(path), data=form, max_redirects=0, headers={
+            "Origin": server.base_url, "Content-Type": "application/x-www-form-urlencoded"}, **kw)
+    else:
+        response = context.post(server.url(path), form=form or {}, headers={"Origin": server.base_url},
+                                max_redirects=0, **kw)
+    assert response.status in ok, f"POST {path} -> {response.status}: {response.text()[:300]}"
+    return response
 
 
 # --- the browser ------------------------------------------------------------------------------------------
@@ -344,8 +388,8 @@ def new_page(chromium, server: LiveServer) -> Iterator[Callable[..., object]]:
     - ``expected_statuses=(403,)`` is for tests that deliberately load an error page (or a form answered with
       422): Chromium logs "Failed to load resource: … status of 403 (Forbidden)" for it. Other statuses still fail.
 
-    Depends on ``server`` so the server outlives the pages (no spurious connection errors at teardown); a module
-    that overrides ``server`` (e.g. with ``fresh_server``) gets its pages against that server.
+    Depends on ``server`` so the server outlives the pages (no spurious connection errors at teardown); in a
+    module marked ``own_server`` the pages are against the test's own server.
     """
     contexts: list = []
     watches: list[PageWatch] = []
@@ -451,6 +495,11 @@ def new_person(new_page, server: LiveServer, link_key: str, lands_on: str, lang:
     open_online(page, server, link_key, lands_on, lang)
     mark(page)
     return page
+
+
+def participant(new_page, server: LiveServer, link_key: str, **kw):
+    """A participant (``link_key``: "participant:<name>") on their page, as ``new_person``."""
+    return new_person(new_page, server, link_key, f"/e/{SLUG}", **kw)
 
 
 def assert_not_reloaded(*pages) -> None:

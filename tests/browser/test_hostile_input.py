@@ -23,7 +23,6 @@ request. The last tests prove that guard itself catches what it should (see ``te
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -36,10 +35,9 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import expect
 
-from app.db import Database
+from app.core.input import clean_text
 from app.demo import CODE, SLUG
-from app.events.service import clean_text
-from tests.browser.conftest import LiveServer, _off_the_loop, open_online
+from tests.browser.conftest import LiveServer, open_online, post, sql
 
 # --- the payloads ------------------------------------------------------------------------------------------
 
@@ -131,32 +129,6 @@ class Ledger:
 
 
 # --- helpers: the database, posting, watching pages ------------------------------------------------------
-
-
-def sql(server: LiveServer, statement: str, **params: object) -> list[tuple]:
-    """Read the server's database directly (ids, and proof of what was stored), off Playwright's loop."""
-    from sqlalchemy import text
-
-    def work() -> list[tuple]:
-        async def go() -> list[tuple]:
-            db = Database(server.database_url)
-            try:
-                async with db.read() as session:
-                    return [tuple(r) for r in (await session.execute(text(statement), params)).all()]
-            finally:
-                await db.dispose()
-
-        return asyncio.run(go())
-
-    return _off_the_loop(work)  # type: ignore[return-value]
-
-
-def post(api, server: LiveServer, path: str, form: dict | None = None, *, ok: tuple[int, ...] = (200, 204, 303),
-         **kw: object):
-    """A same-origin form post from this person's browser context (its cookies), as the page's forms send it."""
-    response = api.post(server.url(path), form=form, headers={"Origin": server.base_url}, max_redirects=0, **kw)
-    assert response.status in ok, f"POST {path} -> {response.status}: {response.text()[:300]}"
-    return response
 
 
 @dataclass

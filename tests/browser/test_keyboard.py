@@ -19,8 +19,10 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import CODE, SLUG
-from tests.browser.conftest import LiveServer, open_online
-from tests.browser.test_hostile_input import post, sql
+from tests.browser.conftest import LiveServer, open_online, post, sql
+
+# Each walk changes questions, votes and seats: a server (and database) per test.
+pytestmark = pytest.mark.own_server
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 MODERATOR_PAGE = f"/e/{SLUG}/moderator"
@@ -144,12 +146,6 @@ def one(server: LiveServer, statement: str, **params: object) -> object:
     rows = sql(server, statement, **params)
     assert len(rows) == 1, (statement, rows)
     return rows[0][0]
-
-
-@pytest.fixture
-def server(fresh_server):
-    """Each walk changes questions, votes and seats: a server (and database) per test."""
-    return fresh_server
 
 
 def scene(new_page, playwright_instance, server: LiveServer, questions: dict[str, str], approve: bool) -> int:

@@ -44,12 +44,9 @@ def open_details(page, form_action_suffix: str) -> None:
 # --- 1. a new event from scratch -------------------------------------------------------------------------
 
 
+# This test creates an event, participants and tables and moves the phase: a server of its own.
+@pytest.mark.own_server
 class TestOrganiserFromScratch:
-    @pytest.fixture
-    def server(self, fresh_server):
-        """This test creates an event, participants and tables and moves the phase: a server of its own."""
-        return fresh_server
-
     def test_organiser_sets_up_an_event_from_scratch_as_a_new_user_would(self, new_page, server) -> None:
         organiser = new_page(label="organiser (new event)")
 

@@ -18,10 +18,8 @@ PRESENTER_PAGE = f"/e/{SLUG}/presenter"
 RECONNECT_TIMEOUT_MS = 20_000  # hx-ws backs off 0.5 s, 1 s, 2 s, 4 s, 8 s … with ±30 % jitter
 
 
-@pytest.fixture
-def server(fresh_server):
-    """These tests depend on the phase (and one stops the server): each gets a server of its own."""
-    return fresh_server
+# These tests depend on the phase (and one stops the server): each gets a server of its own.
+pytestmark = pytest.mark.own_server
 
 
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import SLUG
-from tests.browser.conftest import assert_not_reloaded, new_person
+from tests.browser.conftest import assert_not_reloaded, new_person, participant
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 MODERATOR_PAGE = f"/e/{SLUG}/moderator"
@@ -35,10 +35,8 @@ LIVE_WITHIN_MS = 1000
 RECONNECT_TIMEOUT_MS = 20_000  # hx-ws backs off 0.5 s, 1 s, 2 s, 4 s … with jitter
 
 
-@pytest.fixture
-def server(fresh_server):
-    """Votes of one test must not leak into the next (the counts are asserted exactly): a server per test."""
-    return fresh_server
+# Votes of one test must not leak into the next (the counts are asserted exactly): a server per test.
+pytestmark = pytest.mark.own_server
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -47,12 +45,6 @@ def server(fresh_server):
 
 
 person = new_person  # (open a link as someone, online and marked)
-
-
-def participant(new_page, server, link_key: str, **kw):
-    return person(new_page, server, link_key, PARTICIPANT_PAGE, **kw)
-
-
 
 
 def go_to_poll_phase(new_page, server, **kw) -> None:

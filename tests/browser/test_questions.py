@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import SLUG
-from tests.browser.conftest import assert_not_reloaded, new_person
+from tests.browser.conftest import assert_not_reloaded, new_person, participant
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 MODERATOR_PAGE = f"/e/{SLUG}/moderator"
@@ -24,10 +24,8 @@ LONG_WORD = "averyveryverylongwordwithoutanyspaces" + "x" * (200 - len("averyver
 HOSTILE = f'<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> hx-get="/healthz" \u202eRTL 🎉 {LONG_WORD}'
 
 
-@pytest.fixture
-def server(fresh_server):
-    """The questions, votes and invitations of one test must not leak into the next: a server per test."""
-    return fresh_server
+# The questions, votes and invitations of one test must not leak into the next: a server per test.
+pytestmark = pytest.mark.own_server
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -36,10 +34,6 @@ def server(fresh_server):
 
 
 person = new_person  # (open a link as someone, online and marked)
-
-
-def participant(new_page, server, link_key: str, **kw):
-    return person(new_page, server, link_key, PARTICIPANT_PAGE, **kw)
 
 
 def moderator(new_page, server, **kw):

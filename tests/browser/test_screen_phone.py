@@ -6,15 +6,13 @@ CSP error (new_page fails a test on any console error)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from app.db import Database
 from app.demo import SLUG
-from tests.browser.conftest import LiveServer, _off_the_loop, assert_not_reloaded, mark, new_person, open_online
+from tests.browser.conftest import LiveServer, assert_not_reloaded, mark, new_person, open_online, post, sql
 
 PARTICIPANT_PAGE = f"/e/{SLUG}"
 ORGANISER_PAGE = f"/e/{SLUG}/organiser"
@@ -24,39 +22,11 @@ ME = "participant:Erik van Dijk"
 OTHERS = ["participant:Fatima Bouzid", "participant:Jan de Boer"]
 
 
-@pytest.fixture
-def server(fresh_server):
-    """Each test moves the block through its phases and votes: a server (and database) of its own."""
-    return fresh_server
+# Each test moves the block through its phases and votes: a server (and database) of its own.
+pytestmark = pytest.mark.own_server
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-
-def sql(server: LiveServer, statement: str, **params: object) -> list[tuple]:
-    from sqlalchemy import text
-
-    async def go() -> list[tuple]:
-        db = Database(server.database_url)
-        try:
-            async with db.read() as session:
-                return [tuple(r) for r in (await session.execute(text(statement), params)).all()]
-        finally:
-            await db.dispose()
-
-    return _off_the_loop(lambda: asyncio.run(go()))  # type: ignore[return-value]
-
-
-def post(context, server: LiveServer, path: str, form: dict | str | None = None, ok: tuple[int, ...] = (200, 303)):
-    """A same-origin form post with this person's cookies, as their page's forms send it."""
-    if isinstance(form, str):  # a repeated field ("option=1&option=2")
-        response = context.post(server.url(path), data=form, max_redirects=0, headers={
-            "Origin": server.base_url, "Content-Type": "application/x-www-form-urlencoded"})
-    else:
-        response = context.post(server.url(path), form=form or {}, headers={"Origin": server.base_url},
-                                max_redirects=0)
-    assert response.status in ok, f"POST {path} -> {response.status}: {response.text()[:300]}"
-    return response
 
 
 def phone(new_page, server: LiveServer, who: str = ME, **kw):

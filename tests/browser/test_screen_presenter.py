@@ -9,15 +9,12 @@ readable band at the bottom, and the screen is axe-clean in every phase."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from app.db import Database
 from app.demo import CODE, SLUG
-from tests.browser.conftest import LiveServer, _off_the_loop, open_online
+from tests.browser.conftest import LiveServer, open_online, sql
 
 PRESENTER_PAGE = f"/e/{SLUG}/presenter"
 SIZES = {"720p": {"width": 1280, "height": 720}, "1080p": {"width": 1920, "height": 1080},
@@ -34,10 +31,8 @@ LONG_QUESTION = ("Wat vraagt 'één overheid' concreet van het Rijk als het gaat
                  "vragen en de gemeenteraad zijn rol als volksvertegenwoordiging goed moet kunnen spelen daarbij?")
 
 
-@pytest.fixture
-def server(fresh_server):
-    """Each test drives the block through its own phases: a server of its own."""
-    return fresh_server
+# Each test drives the block through its own phases: a server of its own.
+pytestmark = pytest.mark.own_server
 
 
 # --- measuring ------------------------------------------------------------------------------------------------
@@ -124,23 +119,6 @@ def font_px(page, selector: str) -> float:
 
 
 # --- driving the block ----------------------------------------------------------------------------------------
-
-
-def sql(server: LiveServer, statement: str) -> list[tuple]:
-    from sqlalchemy import text
-
-    def work() -> list[tuple]:
-        async def go() -> list[tuple]:
-            db = Database(server.database_url)
-            try:
-                async with db.read() as session:
-                    return [tuple(r) for r in (await session.execute(text(statement))).all()]
-            finally:
-                await db.dispose()
-
-        return asyncio.run(go())
-
-    return _off_the_loop(work)  # type: ignore[return-value]
 
 
 class Block:

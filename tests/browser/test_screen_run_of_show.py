@@ -18,10 +18,8 @@ FOLLOW_MS = 2_000  # "live": a phase change shows on every other screen within t
 PARTS = ["Het G40Gesprek", "Digitaal netwerken", "Interactieve netwerklunch", "Blik op 2021"]
 
 
-@pytest.fixture
-def server(fresh_server):
-    """The block must start before its start: a server of its own."""
-    return fresh_server
+# The block must start before its start: a server of its own.
+pytestmark = pytest.mark.own_server
 
 
 def expect_at(page, kind: str, title: str | None, part_id: str) -> None:

@@ -24,10 +24,8 @@ TABLE_OF = {host: table for table, host in HOST_OF.items()}
 LATE_JOINER = "Laura Laatkomer"
 
 
-@pytest.fixture
-def server(fresh_server):
-    """Every test here publishes or changes a seating: each gets a server (and a database) of its own."""
-    return fresh_server
+# Every test here publishes or changes a seating: each gets a server (and a database) of its own.
+pytestmark = pytest.mark.own_server
 
 
 # --- helpers ---------------------------------------------------------------------------------------------

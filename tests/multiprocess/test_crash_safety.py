@@ -1,43 +1,21 @@
-"""Crash safety, fast: bench/crash_loop.py in a small configuration (50 participants, 3 SIGKILLs of a real
-uvicorn process while they vote and ask). The full run is ``python -m bench.crash_loop``.
+"""Crash safety, fast: the crash loop of bench/crash_loop.py (tests/support/crash_loop.py) in a small
+configuration (50 participants, 3 SIGKILLs of a real uvicorn process while they vote and ask). The full run is
+``python -m bench.crash_loop``.
 
 On SQLite by default; on PostgreSQL with the Redis broker when SAMEN_TEST_BACKEND=postgres-redis."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import pytest
-
-from bench import crash_loop
 from tests.conftest import BACKEND
+from tests.support import crash_loop
 
 
-@contextmanager
-def backend_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
-    """(database URL, broker URL) for a real server: a copy of the session's migrated template, so the run skips
-    the migrations (SQLite file, or a PostgreSQL database with Redis)."""
-    if BACKEND == "postgres-redis":
-        from tests.services import postgres_database, require_redis
-
-        template = request.getfixturevalue("postgres_template").rsplit("/", 1)[1]
-        with postgres_database(template=template) as url:
-            yield url, require_redis()
-        return
-    path = tmp_path / "samen.db"
-    shutil.copy(request.getfixturevalue("template_db"), path)
-    yield f"sqlite+aiosqlite:///{path}", None
-
-
-def test_sigkill_under_load_loses_and_duplicates_nothing(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_sigkill_under_load_loses_and_duplicates_nothing(backend_database: tuple[str, str | None]) -> None:
     config = crash_loop.Config(participants=50, kills=3, rate=15.0, uptime=(1.0, 2.0), tail=1.0,
                                participant_screens=2, presenter_screens=1, drain_seconds=30.0,
                                backend="postgres" if BACKEND == "postgres-redis" else "sqlite")
-    with backend_database(request, tmp_path) as (url, broker):
-        result = crash_loop.run(config, database_url=url, broker_url=broker)
+    url, broker = backend_database
+    result = crash_loop.run(config, database_url=url, broker_url=broker)
     print("\n" + crash_loop.table(result))
 
     # The run did what it says: three kills, each with writes in flight, and writes of both kinds acknowledged,

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.fanout import Fleet, SamenSide, metrics, seed
+from tests.support.fleet import Fleet, SamenSide, metrics
 
 pytestmark = pytest.mark.timeout(180)
+FLEET_PARTICIPANTS = 120
 
 
 async def _settle(port: int, seconds: float = 0.6) -> dict[str, float]:
@@ -24,17 +25,10 @@ async def _settle(port: int, seconds: float = 0.6) -> dict[str, float]:
         before = now
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], int, list[int]]:
-    template = tmp_path_factory.mktemp("fanout") / "template.db"
-    cookies, question_id, options = seed(template, 120)
-    return template, cookies, question_id, options
-
-
 @pytest.mark.parametrize("screens", [4, 100])
 async def test_one_render_and_one_encoding_per_update_whatever_the_audience(
-        seeded, tmp_path: Path, screens: int) -> None:
-    template, cookies, question_id, options = seeded
+        fleet_template, tmp_path: Path, screens: int) -> None:
+    template, cookies, question_id, options = fleet_template
     samen = SamenSide(tmp_path, template, cookies, question_id, options)
     await samen.start()
     try:

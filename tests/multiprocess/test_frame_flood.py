@@ -1,15 +1,15 @@
-"""The frame flood (bench/frame_flood.py) in a short run: 5,000 hostile WebSocket frames from raw sockets against
-a real uvicorn process, started as the Procfile starts it. Afterwards the server answers /healthz, serves a
-participant's page and gives a proper WebSocket client its snapshot; no 5xx anywhere, no error of the server in its
-log, memory bounded; every kind of violation is closed by the server with the code RFC 6455 (or Samen's flood
-limit) asks for, and every refused handshake is refused."""
+"""The frame flood of bench/frame_flood.py (tests/support/frame_flood.py) in a short run: 5,000 hostile WebSocket
+frames from raw sockets against a real uvicorn process, started as the Procfile starts it. Afterwards the server
+answers /healthz, serves a participant's page and gives a proper WebSocket client its snapshot; no 5xx anywhere, no
+error of the server in its log, memory bounded; every kind of violation is closed by the server with the code RFC
+6455 (or Samen's flood limit) asks for, and every refused handshake is refused."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.frame_flood import SCENARIOS, Config, Result, run, table
 from tests.conftest import BACKEND
+from tests.support.frame_flood import SCENARIOS, Config, Result, run, table
 
 FRAMES = 5_000
 

@@ -1,26 +1,21 @@
-"""Races, fast: bench/races.py in a small configuration against a real uvicorn process (real concurrency needs a
-real server): every participant sends its votes, upvotes and a double-submitted question all at once. The full run
-is ``python -m bench.races``.
+"""Races, fast: the races of bench/races.py (tests/support/races.py) in a small configuration against a real
+uvicorn process (real concurrency needs a real server): every participant sends its votes, upvotes and a
+double-submitted question all at once. The full run is ``python -m bench.races``.
 
 On SQLite by default; on PostgreSQL with the Redis broker when SAMEN_TEST_BACKEND=postgres-redis."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from bench import races
 from tests.conftest import BACKEND
-from tests.multiprocess.test_crash_safety import backend_database
+from tests.support import races
 
 
-def test_concurrent_double_votes_count_once_and_pages_show_the_database(request: pytest.FixtureRequest,
-                                                                         tmp_path: Path) -> None:
+def test_concurrent_double_votes_count_once_and_pages_show_the_database(
+        backend_database: tuple[str, str | None]) -> None:
     config = races.Config(participants=12, burst=16, same_key=3, approved=2, parallel=4,
                           backend="postgres" if BACKEND == "postgres-redis" else "sqlite")
-    with backend_database(request, tmp_path) as (url, broker):
-        result = races.run(config, database_url=url, broker_url=broker)
+    url, broker = backend_database
+    result = races.run(config, database_url=url, broker_url=broker)
     print("\n" + races.table(result))
 
     # Everything was sent, and every request answered 200: no lost race turned into a 5xx, nothing throttled.

@@ -10,20 +10,14 @@ from pathlib import Path
 import pytest
 
 from app.live.wire import PROBE_EVERY, PROBE_TIMEOUT
-from bench.fanout import Fleet, SamenSide, metrics, seed
+from tests.support.fleet import Fleet, SamenSide, metrics
 
 pytestmark = pytest.mark.timeout(180)
+FLEET_PARTICIPANTS = 300
 
 
-@pytest.fixture
-def seeded(tmp_path: Path) -> tuple[Path, list[str], int, list[int]]:
-    template = tmp_path / "template.db"
-    cookies, question_id, options = seed(template, 300)
-    return template, cookies, question_id, options
-
-
-async def test_a_screen_that_stops_reading_is_reset_and_the_others_stay_current(seeded, tmp_path: Path) -> None:
-    template, cookies, question_id, options = seeded
+async def test_a_screen_that_stops_reading_is_reset_and_the_others_stay_current(fleet_template, tmp_path: Path) -> None:
+    template, cookies, question_id, options = fleet_template
     samen = SamenSide(tmp_path, template, cookies, question_id, options)
     await samen.start()
     try:

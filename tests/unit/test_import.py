@@ -349,7 +349,7 @@ def test_the_module_is_pure():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'app') "
             "or m in ('starlette.requests', 'starlette.routing', 'starlette.applications')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['app', 'app.i18n', 'app.organiser', 'app.organiser.importing']"
+    assert out.strip() == "['app', 'app.core', 'app.core.input', 'app.i18n', 'app.organiser', 'app.organiser.importing']"
 
 
 # --- size ------------------------------------------------------------------------------------------------

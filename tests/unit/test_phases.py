@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.input import InvalidInput
 from app.db import Database
 from app.events import service
 from tests.conftest import SECRET, run
@@ -22,7 +23,7 @@ async def walk(settings, actions):
                 try:
                     phase = await service.change_phase(session, event, action, part)
                     seen.append(phase.kind)
-                except service.InvalidInput:
+                except InvalidInput:
                     seen.append("refused")
     finally:
         await db.dispose()
@@ -64,7 +65,7 @@ async def moves(settings, steps):
                     seen.append((service.phase_mark(phase), event.phase_changed_at))
                 except service.StalePhase:
                     seen.append(("stale", None))
-                except service.InvalidInput:
+                except InvalidInput:
                     seen.append(("refused", None))
     finally:
         await db.dispose()

@@ -12,62 +12,19 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from app.api import OPENAPI, api_token
-from tests.conftest import SECRET, SLUG, query, sign_in
+from app.organiser.api import OPENAPI, api_token
+from tests.conftest import SECRET, SLUG, query
+from tests.support.api import API, bearer, expected_token, validate
+from tests.support.web import ERIK, FATIMA, JAN, MODERATOR, ORGANISER, ask_and_approve, busy, moderate, poll_question, scalar
 
-ORGANISER = "organiser:Secretariaat G40"
-ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
-MODERATOR = "moderator:Gespreksleider"
-API = f"/api/v1/events/{SLUG}"
 ENDPOINTS = ("on-air", "poll", "tables")
-
-
-@pytest.fixture
-def people(demo, browser):
-    signed = {}
-    for key in (ORGANISER, ERIK, FATIMA, JAN, MODERATOR):
-        signed[key] = browser()
-        sign_in(signed[key], demo[key])
-    return signed
+PEOPLE = (ORGANISER, ERIK, FATIMA, JAN, MODERATOR)
 
 
 def token_on_page(organiser) -> str:
     page = organiser.get(f"/e/{SLUG}/organiser")
     assert page.status_code == 200
     return re.search(r'<input id="api-token"[^>]*value="([^"]+)"', page.text).group(1)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {token}"}
-
-
-def scalar(settings, sql: str, **params: object):
-    return query(settings, sql, **params)[0][0]
-
-
-def expected_token(settings) -> str:
-    event_id, version = query(settings, "SELECT id, api_version FROM event WHERE slug = :s", s=SLUG)[0]
-    return api_token(SECRET, SimpleNamespace(id=event_id, api_version=version))
-
-
-def ask_and_approve(settings, people, who: str, body: str, anonymous: bool = False) -> int:
-    data = {"body": body, "key": ""}
-    if anonymous:
-        data["anonymous"] = "1"
-    assert people[who].post(f"/e/{SLUG}/questions", data).status_code == 200
-    qid = scalar(settings, "SELECT id FROM question WHERE body = :b", b=body)
-    moderate(people, qid, "approve")
-    return qid
-
-
-def moderate(people, qid: int, action: str) -> None:
-    assert people[MODERATOR].post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": action}).status_code == 200
-
-
-def poll_question(settings, position: int) -> tuple[int, list[int]]:
-    qid = scalar(settings, "SELECT id FROM poll_question WHERE position = :p", p=position)
-    return qid, [o for (o,) in query(settings, "SELECT id FROM poll_option WHERE question_id = :q ORDER BY position",
-                                     q=qid)]
 
 
 # --- the token -----------------------------------------------------------------------------------------
@@ -152,17 +109,17 @@ def test_on_air_is_null_then_the_question_on_air(client, settings, people):
     assert client.get(f"{API}/on-air", headers=bearer(token)).json()["question"] is None  # approved is not on air
     for voter in (FATIMA, JAN):
         assert people[voter].post(f"/e/{SLUG}/questions/{named}/vote", {"up": "1"}).status_code == 200
-    moderate(people, named, "on_air")
+    moderate(people[MODERATOR], named, "on_air", check=True)
     assert client.get(f"{API}/on-air", headers=bearer(token)).json() == {"event": SLUG, "question": {
         "id": named, "text": "Wat vraagt de stad van het kabinet?", "asker": "Erik van Dijk",
         "municipality": "Nijmegen", "votes": 2}}
     anonymous = ask_and_approve(settings, people, FATIMA, "Mag dit anoniem?", anonymous=True)
-    moderate(people, anonymous, "on_air")
+    moderate(people[MODERATOR], anonymous, "on_air", check=True)
     body = client.get(f"{API}/on-air", headers=bearer(token)).json()
     assert body["question"] == {"id": anonymous, "text": "Mag dit anoniem?", "asker": None, "municipality": None,
                                 "votes": 0}
     assert "Fatima" not in client.get(f"{API}/on-air", headers=bearer(token)).text
-    moderate(people, anonymous, "answered")
+    moderate(people[MODERATOR], anonymous, "answered", check=True)
     assert client.get(f"{API}/on-air", headers=bearer(token)).json()["question"] is None
 
 
@@ -172,7 +129,7 @@ def test_on_air_votes_include_the_votes_of_people_who_were_removed(client, setti
     qid = ask_and_approve(settings, people, ERIK, "Telt mijn stem nog?")
     for voter in (FATIMA, JAN):
         people[voter].post(f"/e/{SLUG}/questions/{qid}/vote", {"up": "1"})
-    moderate(people, qid, "on_air")
+    moderate(people[MODERATOR], qid, "on_air", check=True)
     assert client.get(f"{API}/on-air", headers=bearer(token)).json()["question"]["votes"] == 2
     jan = scalar(settings, "SELECT id FROM participant WHERE name = 'Jan de Boer'")
     assert people[ORGANISER].post(f"/e/{SLUG}/organiser/participants/{jan}", {"delete": "1"},
@@ -263,45 +220,6 @@ def test_openapi_document(client):
     assert document == OPENAPI
 
 
-TYPES = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
-
-
-def validate(value: object, schema: dict, where: str = "$") -> None:
-    """The subset of JSON Schema the API document uses: type (or a list of types), required, properties, items,
-    oneOf, maxLength. Raises AssertionError naming the place that does not match."""
-    if "oneOf" in schema:
-        matches = 0
-        for option in schema["oneOf"]:
-            try:
-                validate(value, option, where)
-            except AssertionError:
-                continue
-            matches += 1
-        assert matches == 1, f"{where}: {value!r} matches {matches} of oneOf"
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        assert any(TYPES[t](value) for t in types), f"{where}: {value!r} is not {types}"
-    if isinstance(value, dict):
-        for key in schema.get("required", []):
-            assert key in value, f"{where}: missing {key!r}"
-        for key, sub in schema.get("properties", {}).items():
-            if key in value:
-                validate(value[key], sub, f"{where}.{key}")
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            validate(item, schema["items"], f"{where}[{index}]")
-    if isinstance(value, str) and "maxLength" in schema:
-        assert len(value) <= schema["maxLength"], f"{where}: longer than {schema['maxLength']}"
-
-
 def test_the_validator_itself_catches_mismatches() -> None:
     schema = OPENAPI["paths"]["/api/v1/events/{slug}/on-air"]["get"]["responses"]["200"]["content"][
         "application/json"]["schema"]
@@ -315,20 +233,6 @@ def test_the_validator_itself_catches_mismatches() -> None:
             validate(bad, schema)
     with pytest.raises(AssertionError):
         validate([{"a": 1}, "b"], {"type": "array", "items": {"type": "object"}})
-
-
-def _busy(settings, people) -> None:
-    """Something behind every endpoint: a question on air, opened polls with votes, a published seating."""
-    qid = ask_and_approve(settings, people, ERIK, "Vraag \"met\" <tekens> & één ü")
-    people[FATIMA].post(f"/e/{SLUG}/questions/{qid}/vote", {"up": "1"})
-    moderate(people, qid, "on_air")
-    for position in (1, 2, 3, 4, 6):
-        question, options = poll_question(settings, position)
-        people[MODERATOR].post(f"/e/{SLUG}/polls/{question}/open")
-        data = {"option": [str(o) for o in options[:1]], "value": "4", "text": "Samen verder"}
-        assert people[JAN].post(f"/e/{SLUG}/polls/{question}/vote", data).status_code == 200
-    people[ORGANISER].post(f"/e/{SLUG}/tables/seating", {"action": "preview", "seed": "1"})
-    people[ORGANISER].post(f"/e/{SLUG}/tables/seating", {"action": "publish"})
 
 
 slugs = st.one_of(
@@ -351,7 +255,7 @@ visible_ascii = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint
 @example(path="/api/v1/events/{slug}/poll", slug="a/b", auth="right", raw=True)
 def test_fuzzed_requests_answer_as_documented(client, settings, people, path, slug, auth, raw):
     if "busy" not in people:
-        _busy(settings, people)
+        busy(settings, people)
         people["busy"] = True
     token = expected_token(settings)
     headers = {}

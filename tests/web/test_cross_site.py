@@ -15,13 +15,13 @@ import re
 from dataclasses import replace
 
 import pytest
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient, WebSocketDisconnect
 
 from app.main import create_app
-from app.models import metadata
 from app.security import origin_allowed
 from tests.conftest import ORIGIN, SLUG, Browser, query, sign_in
+from tests.support.web import snapshot, walk_routes
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 REFUSED_BODY = "Cross-site request refused."
@@ -62,34 +62,17 @@ PATH_VALUES = {"slug": SLUG, "kind": "participant", "action": "open", "view": "m
 NOT_REPLAYED = {"/organiser/logout", "/leave", "/e/{slug}/organiser/purge", "/organiser/login"}
 
 
-def _routes(routes: list, prefix: str = "") -> list[tuple[str, object]]:
-    found = []
-    for route in routes:
-        if isinstance(route, Mount):
-            found += _routes(route.routes, prefix + route.path) if route.routes else [(prefix + route.path + "/{path}",
-                                                                                       route)]
-        else:
-            found.append((prefix + route.path, route))
-    return found
-
-
 def _fill(path: str) -> str:
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: PATH_VALUES.get(m.group(1), "1"), path)
 
 
 def unsafe_routes(app) -> list[str]:
-    return [path for path, route in _routes(app.routes)
+    return [path for path, route in walk_routes(app.routes)
             if isinstance(route, Route) and set(route.methods or ()) & set(UNSAFE)]
 
 
 def get_routes(app) -> list[str]:
-    return [path for path, route in _routes(app.routes) if isinstance(route, Route) and "GET" in (route.methods or ())]
-
-
-def fingerprint(settings) -> dict[str, list[tuple]]:
-    """Every row of every table: a refused request must leave all of them exactly as they were."""
-    return {table.name: sorted(map(repr, query(settings, f'SELECT * FROM "{table.name}"')))
-            for table in metadata.sorted_tables}
+    return [path for path, route in walk_routes(app.routes) if isinstance(route, Route) and "GET" in (route.methods or ())]
 
 
 @pytest.fixture
@@ -105,7 +88,7 @@ def everyone(demo, browser) -> Browser:
 def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyone) -> None:
     routes = unsafe_routes(app)
     assert len(routes) >= 35, routes  # the walk found the app's forms (37 when this was written)
-    before = fingerprint(settings)
+    before = snapshot(settings)
     tried, not_refused = 0, []
     for path in routes:
         for headers in CROSS_SITE_HEADERS:
@@ -117,7 +100,7 @@ def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyon
                 not_refused.append(f"POST {path} {headers} -> {response.status_code} {response.text[:80]!r}")
     assert not not_refused, f"{len(not_refused)} of {tried} cross-site requests were not refused:\n" + \
         "\n".join(not_refused[:40])
-    assert fingerprint(settings) == before, "a refused cross-site request changed the database"
+    assert snapshot(settings) == before, "a refused cross-site request changed the database"
     print(f"cross-site: {len(routes)} unsafe routes x {len(CROSS_SITE_HEADERS)} header sets = {tried} posts, "
           f"{tried - len(not_refused)} refused")
 
@@ -127,7 +110,7 @@ def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyon
     for path in replayed:
         response = everyone.post(_fill(path), POTENT_FORM, follow_redirects=False)
         assert response.text != REFUSED_BODY, f"same-origin POST {path} was refused as cross-site"
-    after = fingerprint(settings)
+    after = snapshot(settings)
     changed = sorted(t for t in after if after[t] != before[t])
     for table in ("event", "question", "programme_part", "poll_question", "lunch_table", "role_link"):
         assert table in changed, f"the same-origin replay changed no {table} row: the control proves nothing"
@@ -135,7 +118,7 @@ def test_every_unsafe_route_refuses_every_cross_site_post(app, settings, everyon
 
 def test_every_unsafe_method_on_every_route_is_refused_cross_site(app, everyone) -> None:
     """PUT, PATCH and DELETE too, and on the routes that only read (GET): the guard refuses before routing."""
-    paths = [path for path, _route in _routes(app.routes)]
+    paths = [path for path, _route in walk_routes(app.routes)]
     tried = 0
     for path in paths:
         for method in UNSAFE:
@@ -149,7 +132,7 @@ def test_every_unsafe_method_on_every_route_is_refused_cross_site(app, everyone)
 
 def test_every_live_view_refuses_every_foreign_origin(app, demo, everyone) -> None:
     assert any(isinstance(r, WebSocketRoute) for r in app.routes)
-    sockets = [path for path, route in _routes(app.routes) if isinstance(route, WebSocketRoute)]
+    sockets = [path for path, route in walk_routes(app.routes) if isinstance(route, WebSocketRoute)]
     assert sockets == ["/ws/{view}/{key}"], sockets  # a new socket route must be added to this test
     refused = 0
     for view in LIVE_VIEWS:

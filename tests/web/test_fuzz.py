@@ -33,20 +33,20 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from starlette.routing import Mount, Route
 
-from app.api import OPENAPI
 from app.config import Settings
 from app.demo import CODE
 from app.events.access import PAGE_ROLES
-from app.events.models import PART_KINDS
+from app.events.models import PartKind
 from app.events.service import PHASE_ACTIONS
 from app.i18n import LOCALES
 from app.main import create_app
 from app.models import metadata
+from app.organiser.api import OPENAPI
 from app.polls.models import POLL_KINDS, RESULT_MODES
 from app.questions.routes import ACTION_NAMES
-from tests.conftest import ORIGIN, SLUG, Browser, sign_in, text_of
-from tests.web.test_api import _busy, bearer, expected_token, validate
-from tests.web.test_organiser import GOOD_CSV, upload
+from tests.conftest import ORIGIN, SLUG, Browser, text_of
+from tests.support.api import bearer, expected_token, validate
+from tests.support.web import GOOD_CSV, busy, signed_in, upload, walk_routes
 
 ANYONE = "anyone"
 ORGANISER = "organiser:Secretariaat G40"
@@ -55,7 +55,7 @@ PARTICIPANT = "participant:Erik van Dijk"
 PRESENTER = "presenter:Presentatiescherm"
 HOST = "host:Annemiek de Vries"
 SIGNED_IN = (PARTICIPANT, MODERATOR, ORGANISER)
-# _busy() (from the API tests) needs these people signed in; Erik is the one who fuzzes.
+# busy() (tests/support/web.py) needs these people signed in; Erik is the one who fuzzes.
 BUSY_PEOPLE = (ORGANISER, MODERATOR, PARTICIPANT, "participant:Fatima Bouzid", "participant:Jan de Boer")
 
 
@@ -73,16 +73,12 @@ class RouteInfo:
         return re.findall(r"{(\w+)(?::\w+)?}", self.path)
 
 
-def walk(routes: list, prefix: str = "") -> Iterator[RouteInfo]:
-    for route in routes:
-        if isinstance(route, Mount):
-            inner = route.routes
-            if inner:
-                yield from walk(inner, prefix + route.path)
-            else:  # a mounted app (StaticFiles): every path under it is its own
-                yield RouteInfo(prefix + route.path + "/{path}", frozenset({"GET", "HEAD"}), None)
+def walk(routes: list) -> Iterator[RouteInfo]:
+    for path, route in walk_routes(routes):
+        if isinstance(route, Mount):  # a mounted app (StaticFiles): every path under it is its own
+            yield RouteInfo(path, frozenset({"GET", "HEAD"}), None)
         elif isinstance(route, Route):
-            yield RouteInfo(prefix + route.path, frozenset(route.methods or {"GET", "HEAD"}), route.endpoint)
+            yield RouteInfo(path, frozenset(route.methods or {"GET", "HEAD"}), route.endpoint)
         # WebSocket routes: bench/frame_flood.py and tests/multiprocess/test_frame_flood.py
 
 
@@ -181,7 +177,7 @@ ODD = ["", " ", "   ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\u200b", "\x00",
        "\"'><img src=x onerror=alert(1)>", "' OR 1=1 --", "{{ 7*7 }}", "%s%n%x", "../../etc/passwd", "javascript:alert(1)",
        "//evil.example", "https://evil.example/", "http://x", "\\\\evil", "/\\evil.example", "null", "undefined", "[]", "{}"]
 VALID = sorted({"1", "on", "true", "other", CODE, CODE.lower(), "Zwolle", *LOCALES, "fr", *PHASE_ACTIONS,
-                *ACTION_NAMES, *PART_KINDS, *POLL_KINDS, *RESULT_MODES, *PAGE_ROLES, "participant", "role",
+                *ACTION_NAMES, *PartKind, *POLL_KINDS, *RESULT_MODES, *PAGE_ROLES, "participant", "role",
                 "preview", "publish", "new_round", "rebalance", "reissue", "revoke", "open", "close", "ready", "yes",
                 "no", "2026-12-04", "9999-12-31", "2026-02-30", "2026-13-01", "20261204",
                 "2026-W49-5", "11:30", "12:15", "24:00", "23:59", "11.30", "1130", "-1:00",
@@ -255,7 +251,7 @@ GOOD = {
     "body": ["Hoe gaan we verder?"], "text": ["Samen verder"], "word": ["samen"], "topic": ["Wonen"],
     "title": ["Extra"], "description": ["Uitleg"], "name": ["Anna Nieuw", "Tafel Nieuw"], "label": ["Assistent"],
     "prompt": ["Wat vindt u?"], "options": ["Ja\nNee", "a\nb\nc"], "max_choices": ["2"], "capacity": ["8"],
-    "seed": ["1", "42"], "value": ["3"], "kind": [*PART_KINDS, *POLL_KINDS, "participant", "role"],
+    "seed": ["1", "42"], "value": ["3"], "kind": [*PartKind, *POLL_KINDS, "participant", "role"],
     "results": list(RESULT_MODES), "role": ["moderator", "presenter"], "day": ["2026-12-04", "2027-01-15"],
     "starts_at": ["11:30"], "ends_at": ["12:15"], "default_locale": list(LOCALES), "lang": list(LOCALES),
     "code": [CODE], "next": ["/", f"/e/{SLUG}"], "username": ["organisator"], "password": ["fout-wachtwoord"],
@@ -409,11 +405,8 @@ def _digest(rows: list) -> str:
 
 @pytest.fixture
 def stage(settings, demo, browser, client, app) -> Iterator[Stage]:
-    people = {}
-    for who in (*BUSY_PEOPLE, PRESENTER, HOST):
-        people[who] = browser()
-        sign_in(people[who], demo[who])
-    _busy(settings, people)  # a question on air with a vote, polls opened with votes, a published seating
+    people = signed_in(browser, demo, (*BUSY_PEOPLE, PRESENTER, HOST))
+    busy(settings, people)  # a question on air with a vote, polls opened with votes, a published seating
     organiser = people[ORGANISER]
     people[PARTICIPANT].post(f"/e/{SLUG}/questions", {"body": "Nog niet beoordeeld", "key": ""})  # a pending one
     assert organiser.post(f"/e/{SLUG}/organiser/duplicate", follow_redirects=False).status_code == 303

@@ -26,11 +26,21 @@ from starlette.routing import Mount, Route
 from app.demo import CODE
 from app.events.access import PAGE_ROLES
 from app.models import metadata
-from tests.conftest import SLUG, Browser, query, sign_in
-from tests.web.test_api import _busy, bearer, expected_token
+from tests.conftest import SLUG, query
+from tests.support.api import bearer, expected_token
+from tests.support.web import (
+    ERIK,
+    FATIMA,
+    JAN,
+    MODERATOR,
+    ORGANISER,
+    busy,
+    join,
+    municipality_id,
+    signed_in,
+    walk_routes,
+)
 
-ORGANISER, MODERATOR = "organiser:Secretariaat G40", "moderator:Gespreksleider"
-ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
 PRESENTER, HOST = "presenter:Presentatiescherm", "host:Annemiek de Vries"
 EARLY, LATE = "Vroeg Binnen", "Laat Binnen"  # joined during the preview / after publication
 SIGNED_IN = (ORGANISER, MODERATOR, ERIK, FATIMA, JAN, PRESENTER, HOST)
@@ -39,17 +49,11 @@ SIGNED_IN = (ORGANISER, MODERATOR, ERIK, FATIMA, JAN, PRESENTER, HOST)
 EXTRA_URLS = (f"/?code={CODE}", f"/e/{SLUG}/presenter?overlay=1", f"/e/{SLUG}?lang=en", f"/e/{SLUG}/table/open?x=1")
 
 
-def get_paths(routes: list, prefix: str = "") -> Iterator[str]:
+def get_paths(routes: list) -> Iterator[str]:
     """The path of every route that answers GET; a mounted app without routes (static files) as ``<mount>/{path}``."""
-    for route in routes:
-        if isinstance(route, Mount):
-            inner = getattr(route.app, "routes", None)
-            if inner:
-                yield from get_paths(inner, prefix + route.path)
-            else:
-                yield prefix + route.path + "/{path}"
-        elif isinstance(route, Route) and "GET" in (route.methods or {"GET"}):
-            yield prefix + route.path
+    for path, route in walk_routes(routes):
+        if isinstance(route, Mount) or (isinstance(route, Route) and "GET" in (route.methods or {"GET"})):
+            yield path
 
 
 def fingerprint(client) -> dict[str, list[str]]:
@@ -73,28 +77,21 @@ def differences(before: dict[str, list[str]], after: dict[str, list[str]]) -> di
     return changed
 
 
-def join(person: Browser, settings, name: str) -> None:
-    municipality = query(settings, "SELECT id FROM municipality WHERE name = 'Zwolle'")[0][0]
-    response = person.post("/join", {"code": CODE, "name": name, "municipality": str(municipality),
-                                     "join_key": name[0].lower() * 32}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-
-
 @pytest.fixture
 def world(settings, demo, browser):
-    people = {}
-    for who in SIGNED_IN:
-        people[who] = browser()
-        sign_in(people[who], demo[who])
-    _busy(settings, people)  # a question on air with a vote, opened polls with answers, a published seating
+    people = signed_in(browser, demo, SIGNED_IN)
+    busy(settings, people)  # a question on air with a vote, opened polls with answers, a published seating
     organiser = people[ORGANISER]
     # Round 2 in preview: whoever joins now sits in round 1 until round 2 is published.
     assert organiser.post(f"/e/{SLUG}/tables/seating", {"action": "new_round", "seed": "2"}).status_code == 200
+    zwolle = str(municipality_id(settings, "Zwolle"))
     people[EARLY] = browser()
-    join(people[EARLY], settings, EARLY)
+    joined = join(people[EARLY], CODE, zwolle, EARLY, join_key="v" * 32)
+    assert joined.status_code == 303, joined.text
     assert organiser.post(f"/e/{SLUG}/tables/seating", {"action": "publish"}).status_code == 200
     people[LATE] = browser()
-    join(people[LATE], settings, LATE)
+    joined = join(people[LATE], CODE, zwolle, LATE, join_key="l" * 32)
+    assert joined.status_code == 303, joined.text
     people["anonymous"] = browser()
     people["api"] = browser()
     erik = query(settings, "SELECT id FROM participant WHERE name = 'Erik van Dijk'")[0][0]

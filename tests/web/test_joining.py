@@ -5,14 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SLUG, query, sign_in, text_of
-
-
-def municipality_id(settings, name: str = "Tilburg") -> int:
-    return query(settings, "SELECT id FROM municipality WHERE name = :n", n=name)[0][0]
-
-
-def count_participants(settings) -> int:
-    return query(settings, "SELECT COUNT(*) FROM participant")[0][0]
+from tests.support.web import count_participants, municipality_id
 
 
 def test_join_with_event_code_lands_on_the_companion_page(settings, demo, browser):

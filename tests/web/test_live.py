@@ -6,18 +6,10 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from tests.conftest import SLUG, sign_in
+from tests.support.web import receive_until
 
 PARTICIPANT = "participant:Erik van Dijk"
 ORGANISER = "organiser:Secretariaat G40"
-
-
-def receive_until(ws, needle: str, limit: int = 20) -> str:
-    """Read pushed messages until one contains needle (each message is a full fragment snapshot)."""
-    for _ in range(limit):
-        message = ws.receive_text()
-        if needle in message:
-            return message
-    raise AssertionError(f"{needle!r} never arrived")
 
 
 def test_a_page_gets_a_snapshot_of_its_live_parts_on_connect(demo, browser):

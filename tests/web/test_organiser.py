@@ -17,76 +17,46 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.db import utcnow
 from app.demo import create_demo
-from app.organiser import auth, totp
+from app.organiser import totp
 from app.organiser.afterwards import purge_due
 from tests.conftest import ORIGIN, SECRET, SLUG, _with_db, query, run, sign_in
+from tests.support.web import (
+    BASE,
+    ERIK,
+    FATIMA,
+    GOOD_CSV,
+    JAN,
+    MODERATOR,
+    ORGANISER,
+    busy_day,
+    busy_erik,
+    create_account,
+    demo_login,
+    event_id,
+    link_of,
+    login,
+    municipality_id,
+    person_id,
+    poll_question,
+    post,
+    scalar,
+    signed_in_as_organiser,
+    snapshot,
+    upload,
+)
 
-ORGANISER = "organiser:Secretariaat G40"
-ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
-MODERATOR = "moderator:Gespreksleider"
-BASE = f"/e/{SLUG}/organiser"
-GOOD_CSV = (b"naam;gemeente;functie;e-mail\n"
-            b"Anna Nieuw;Zwolle;Wethouder;anna@example.nl\n"
-            b"Ben Nieuw;anders: VNG;Adviseur;\n")
+PEOPLE = (ORGANISER, ERIK, FATIMA, JAN, MODERATOR)
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def post(person, url: str, data: dict | None = None, **kw):
-    """A plain form post (no htmx): changes answer with a 303, refusals with a status code."""
-    return person.post(url, data or {}, follow_redirects=False, **kw)
-
-
-def upload(person, url: str, data: bytes, name: str = "p.csv"):
-    """A same-origin multipart upload, as the participants page's file form sends it."""
-    person._swap()
-    try:
-        return person.client.post(url, files={"file": (name, data, "text/csv")}, follow_redirects=False,
-                                  headers={"origin": ORIGIN, "sec-fetch-site": "same-origin"})
-    finally:
-        person._keep()
-
-
-def scalar(settings, sql: str, **params: object):
-    return query(settings, sql, **params)[0][0]
-
-
-def event_id(settings, slug: str = SLUG) -> int:
-    return scalar(settings, "SELECT id FROM event WHERE slug = :s", s=slug)
-
-
-def person_id(settings, name: str) -> int:
-    return scalar(settings, "SELECT id FROM participant WHERE name = :n", n=name)
-
-
-def city(settings, name: str) -> int:
-    return scalar(settings, "SELECT id FROM municipality WHERE name = :n", n=name)
 
 
 def role_link_id(settings, label: str) -> int:
     return scalar(settings, "SELECT id FROM role_link WHERE label = :l", l=label)
 
 
-def snapshot(settings) -> dict[str, list[str]]:
-    """Every row of every table: to prove that a refused request wrote nothing at all."""
-    from app.models import metadata
-
-    names = sorted(metadata.tables)  # every table of the app, on SQLite and PostgreSQL alike
-    return {n: sorted(repr(row) for row in query(settings, f"SELECT * FROM {n}")) for n in names}
-
-
 def counts(settings, *tables: str) -> dict[str, int]:
     return {t: scalar(settings, f"SELECT COUNT(*) FROM {t}") for t in tables}
-
-
-def link_of(html: str, label: str) -> str | None:
-    """The link (as a path) in the links page's table row of one person or role link, or None if revoked."""
-    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
-        if f"<td>{label}</td>" in row:
-            found = re.search(r'value="http://testserver(/[jr]/[^"]+)"', row)
-            return found.group(1) if found else None
-    raise AssertionError(f"no row for {label!r}")
 
 
 def settled(app, identity: str) -> None:
@@ -114,49 +84,9 @@ def closed_with(ws, organiser, limit: int = 50) -> int | None:
     raise AssertionError("neither closed nor pushed")
 
 
-def question_id(settings, body: str) -> int:
-    return scalar(settings, "SELECT id FROM question WHERE body = :b", b=body)
-
-
-def moderate(moderator, qid: int, action: str):
-    response = moderator.post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": action})
-    assert response.status_code == 200, response.text
-    return response
-
-
-def poll_question(settings, position: int) -> tuple[int, list[int]]:
-    qid = scalar(settings, "SELECT id FROM poll_question WHERE event_id = :e AND position = :p",
-                 e=event_id(settings), p=position)
-    options = [o for (o,) in query(settings, "SELECT id FROM poll_option WHERE question_id = :q ORDER BY position", q=qid)]
-    return qid, options
-
-
-@pytest.fixture
-def people(demo, browser):
-    signed = {}
-    for key in (ORGANISER, ERIK, FATIMA, JAN, MODERATOR):
-        signed[key] = browser()
-        sign_in(signed[key], demo[key])
-    return signed
-
-
 @pytest.fixture
 def organiser(people):
     return people[ORGANISER]
-
-
-def login(person, username: str, password: str, code: str = "", next_url: str = "/organiser"):
-    return post(person, "/organiser/login", {"username": username, "password": password, "code": code,
-                                             "next": next_url})
-
-
-def demo_login(demo) -> tuple[str, str]:
-    _, username, password = demo[ORGANISER].split(":", 2)
-    return username, password
-
-
-def signed_in_as_organiser(person) -> bool:
-    return person.get("/organiser", follow_redirects=False).status_code == 200
 
 
 # --- signing in ----------------------------------------------------------------------------------------
@@ -229,17 +159,8 @@ def test_wrong_passwords_slow_that_browser_down_but_never_lock_the_account(setti
                  u=username) == [(0, None)]
 
 
-def _create_account(settings, username: str, password: str, with_totp: bool) -> str | None:
-    async def go(db):
-        async with db.write() as session:
-            _organiser, secret = await auth.create(session, username, password, with_totp=with_totp)
-        return secret
-
-    return run(_with_db(settings, go))
-
-
 def test_totp_account_needs_the_current_code(settings, demo, browser):
-    secret = _create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
+    secret = create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
     assert secret
     me = browser()
     assert login(me, "tweestaps", "een-lang-wachtwoord!").status_code == 422
@@ -279,7 +200,7 @@ def _routes(settings) -> tuple[list[str], list[tuple[str, dict]]]:
     link = role_link_id(settings, "Gespreksleider")
     batch = scalar(settings, "SELECT MAX(id) FROM import_batch")
     table = scalar(settings, "SELECT MIN(id) FROM lunch_table")
-    zwolle = str(city(settings, "Zwolle"))
+    zwolle = str(municipality_id(settings, "Zwolle"))
     gets = ["/organiser", "/organiser?archived=1", BASE, f"{BASE}/setup", f"{BASE}/participants",
             f"{BASE}/participants/{erik}/export", f"{BASE}/links", f"{BASE}/links?print=1", f"{BASE}/links.csv",
             f"{BASE}/afterwards", f"{BASE}/export.zip", f"{BASE}/report"]
@@ -608,7 +529,7 @@ def person_data(settings, name: str) -> tuple:
 
 
 def test_adding_a_participant_by_hand_gives_them_a_link(settings, organiser):
-    zwolle = city(settings, "Zwolle")
+    zwolle = municipality_id(settings, "Zwolle")
     response = post(organiser, f"{BASE}/participants/new", {
         "name": "  Nieuwe   Deelnemer ", "municipality": str(zwolle), "role_title": "Wethouder",
         "email": "nieuw@zwolle.nl", "topic": "Wonen", "organisation": ""})
@@ -637,7 +558,7 @@ def test_adding_a_participant_by_hand_gives_them_a_link(settings, organiser):
 ], ids=["unknown-municipality", "no-municipality", "bad-email", "email-without-domain", "no-name", "long-name",
         "other-without-organisation"])
 def test_bad_participants_by_hand_are_refused_and_nothing_is_written(settings, organiser, fields):
-    fields = {**fields, "municipality": str(city(settings, "Zwolle")) if fields["municipality"] == "ZWOLLE"
+    fields = {**fields, "municipality": str(municipality_id(settings, "Zwolle")) if fields["municipality"] == "ZWOLLE"
               else fields["municipality"]}
     before = snapshot(settings)
     response = post(organiser, f"{BASE}/participants/new", fields)
@@ -647,7 +568,7 @@ def test_bad_participants_by_hand_are_refused_and_nothing_is_written(settings, o
 
 def test_editing_a_participant(settings, organiser):
     erik = person_id(settings, "Erik van Dijk")
-    arnhem = city(settings, "Arnhem")
+    arnhem = municipality_id(settings, "Arnhem")
     response = post(organiser, f"{BASE}/participants/{erik}", {
         "name": "Erik van Dijk-Smit", "municipality": str(arnhem), "role_title": "Wethouder",
         "email": "e.vandijk@arnhem.nl", "topic": "Wonen en wijken"})
@@ -661,30 +582,10 @@ def test_editing_a_participant(settings, organiser):
     assert snapshot(settings) == before
 
 
-def _busy_erik(settings, people):
-    """Erik asks a question, upvotes Fatima's, votes in the poll, is invited and gets a seat."""
-    moderator = people[MODERATOR]
-    people[ERIK].post(f"/e/{SLUG}/questions", {"body": "Vraag van Erik", "key": ""})
-    people[FATIMA].post(f"/e/{SLUG}/questions", {"body": "Vraag van Fatima", "key": ""})
-    mine, hers = question_id(settings, "Vraag van Erik"), question_id(settings, "Vraag van Fatima")
-    for qid in (mine, hers):
-        moderate(moderator, qid, "approve")
-    for person in (ERIK, JAN):
-        assert people[person].post(f"/e/{SLUG}/questions/{hers}/vote", {"up": "1"}).status_code == 200
-    assert people[FATIMA].post(f"/e/{SLUG}/questions/{mine}/vote", {"up": "1"}).status_code == 200
-    poll, options = poll_question(settings, 1)
-    assert moderator.post(f"/e/{SLUG}/polls/{poll}/open").status_code == 200
-    for person, option in ((ERIK, 0), (FATIMA, 1)):
-        assert people[person].post(f"/e/{SLUG}/polls/{poll}/vote", {"option": str(options[option])}).status_code == 200
-    erik = person_id(settings, "Erik van Dijk")
-    assert moderator.post(f"/e/{SLUG}/moderator/invite", {"participant": str(erik)}).status_code == 200
-    assert people[ORGANISER].post(f"/e/{SLUG}/tables/seating", {"action": "preview", "seed": "3"}).status_code == 200
-    return erik, mine, hers, poll
-
-
 def test_per_person_export_holds_their_data_and_no_one_elses(settings, organiser, people):
-    erik, mine, hers, poll = _busy_erik(settings, people)
-    post(organiser, f"{BASE}/participants/{erik}", {"name": "Erik van Dijk", "municipality": str(city(settings, "Nijmegen")),
+    erik, mine, hers, poll = busy_erik(settings, people)
+    post(organiser, f"{BASE}/participants/{erik}", {"name": "Erik van Dijk",
+                                                    "municipality": str(municipality_id(settings, "Nijmegen")),
                                                     "email": "erik@nijmegen.nl", "role_title": "Burgemeester"})
     response = organiser.get(f"{BASE}/participants/{erik}/export")
     assert response.status_code == 200
@@ -703,7 +604,7 @@ def test_per_person_export_holds_their_data_and_no_one_elses(settings, organiser
 
 
 def test_deleting_a_participant_keeps_anonymous_traces_only(app, settings, organiser, people):
-    erik, mine, hers, poll = _busy_erik(settings, people)
+    erik, mine, hers, poll = busy_erik(settings, people)
     ballots_before = scalar(settings, "SELECT COUNT(*) FROM poll_ballot")
     choices_before = scalar(settings, "SELECT COUNT(*) FROM poll_choice")
     seats_before = scalar(settings, "SELECT COUNT(*) FROM seat")
@@ -764,7 +665,7 @@ def test_import_previews_first_and_saves_only_on_confirmation(settings, organise
     confirmed = post(organiser, f"{BASE}/import/{batch}")
     assert confirmed.status_code == 303 and confirmed.headers["location"] == f"{BASE}/participants"
     assert counts(settings, "participant", "import_batch") == {"participant": before + 2, "import_batch": 0}
-    assert person_data(settings, "Anna Nieuw") == ("Anna Nieuw", city(settings, "Zwolle"), "", "Wethouder",
+    assert person_data(settings, "Anna Nieuw") == ("Anna Nieuw", municipality_id(settings, "Zwolle"), "", "Wethouder",
                                                    "anna@example.nl", "")
     assert person_data(settings, "Ben Nieuw")[:4] == ("Ben Nieuw", None, "VNG", "Adviseur")
     assert query(settings, "SELECT COUNT(*) FROM participant WHERE name LIKE '% Nieuw' AND invite_token_hash IS NOT NULL"
@@ -974,25 +875,6 @@ def test_unknown_links_and_actions_are_refused(settings, organiser):
 # --- afterwards ----------------------------------------------------------------------------------------
 
 
-def _busy_day(settings, people, browser, demo) -> dict:
-    """A day with everything in it: questions (one anonymous, one answered), upvotes, votes, an invitation, a
-    published seating, and an import waiting for confirmation."""
-    erik, mine, hers, poll = _busy_erik(settings, people)
-    moderator = people[MODERATOR]
-    people[JAN].post(f"/e/{SLUG}/questions", {"body": "Anonieme vraag", "key": "", "anonymous": "1"})
-    anonymous = question_id(settings, "Anonieme vraag")
-    moderate(moderator, anonymous, "approve")
-    moderate(moderator, mine, "on_air")
-    moderate(moderator, mine, "answered")
-    scale, _ = poll_question(settings, 3)
-    moderator.post(f"/e/{SLUG}/polls/{scale}/open")
-    for person, value in ((ERIK, "2"), (JAN, "5")):
-        assert people[person].post(f"/e/{SLUG}/polls/{scale}/vote", {"value": value}).status_code == 200
-    assert people[ORGANISER].post(f"/e/{SLUG}/tables/seating", {"action": "publish"}).status_code == 200
-    assert upload(people[ORGANISER], f"{BASE}/import", GOOD_CSV).status_code == 200
-    return {"erik": erik, "mine": mine, "hers": hers, "poll": poll, "scale": scale, "anonymous": anonymous}
-
-
 def _csv_rows(data: bytes) -> list[list[str]]:
     text = data.decode("utf-8")
     assert text.startswith("\ufeff")
@@ -1000,7 +882,7 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def test_export_zip_has_questions_poll_and_tables(settings, demo, people, browser, organiser):
-    day = _busy_day(settings, people, browser, demo)
+    day = busy_day(settings, people)
     response = organiser.get(f"{BASE}/export.zip")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
@@ -1034,7 +916,7 @@ def test_export_zip_has_questions_poll_and_tables(settings, demo, people, browse
 
 
 def test_report_page_has_the_poll_charts(settings, demo, people, browser, organiser):
-    day = _busy_day(settings, people, browser, demo)
+    day = busy_day(settings, people)
     response = organiser.get(f"{BASE}/report")
     assert response.status_code == 200
     islands = dict(re.findall(r'<script type="application/json" data-chart="chart-(\d+)">(.*?)</script>', response.text,
@@ -1048,7 +930,7 @@ def test_report_page_has_the_poll_charts(settings, demo, people, browser, organi
 
 
 def test_purge_needs_the_code_and_before_the_retention_end_the_early_box(settings, demo, people, browser, organiser):
-    _busy_day(settings, people, browser, demo)
+    busy_day(settings, people)
     before = snapshot(settings)
     for data in ({}, {"confirm": "WRONG1", "early": "1"}, {"confirm": "G40DEC"}, {"confirm": "G40DEC", "early": "0"}):
         assert post(organiser, f"{BASE}/purge", data).status_code == 422, data
@@ -1057,7 +939,7 @@ def test_purge_needs_the_code_and_before_the_retention_end_the_early_box(setting
 
 
 def test_purge_removes_every_piece_of_personal_data_and_keeps_the_tallies(settings, demo, people, browser, organiser):
-    day = _busy_day(settings, people, browser, demo)
+    day = busy_day(settings, people)
     for table in ("participant", "role_link", "seat", "invitation", "question_vote", "import_batch"):
         assert scalar(settings, f"SELECT COUNT(*) FROM {table}") > 0, table  # there is something to remove
     ballots = scalar(settings, "SELECT COUNT(*) FROM poll_ballot")

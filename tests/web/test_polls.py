@@ -11,35 +11,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.conftest import SLUG, query, sign_in, text_of
-from tests.web.test_live import receive_until
+from tests.conftest import SLUG, query, text_of
+from tests.support.web import ERIK, FATIMA, JAN, MODERATOR, open_poll, poll_question, receive_until, vote
 
-ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
-MODERATOR = "moderator:Gespreksleider"
-
-
-@pytest.fixture
-def people(demo, browser):
-    signed = {}
-    for key in (ERIK, FATIMA, JAN, MODERATOR, "presenter:Presentatiescherm", "host:Pieter Bakker"):
-        signed[key] = browser()
-        sign_in(signed[key], demo[key])
-    return signed
-
-
-def poll(settings, position: int) -> tuple[int, list[int]]:
-    qid = query(settings, "SELECT id FROM poll_question WHERE position = :p", p=position)[0][0]
-    options = [row[0] for row in query(settings, "SELECT id FROM poll_option WHERE question_id = :q ORDER BY position",
-                                       q=qid)]
-    return qid, options
-
-
-def open_poll(people, qid: int):
-    return people[MODERATOR].post(f"/e/{SLUG}/polls/{qid}/open")
-
-
-def vote(person, qid: int, **data):
-    return person.post(f"/e/{SLUG}/polls/{qid}/vote", data)
+PEOPLE = (ERIK, FATIMA, JAN, MODERATOR, "presenter:Presentatiescherm", "host:Pieter Bakker")
 
 
 def counts(settings, qid: int) -> dict[int, int]:
@@ -48,7 +23,7 @@ def counts(settings, qid: int) -> dict[int, int]:
 
 
 def test_single_choice_vote_change_and_one_ballot(settings, people):
-    qid, options = poll(settings, 1)
+    qid, options = poll_question(settings, 1)
     assert open_poll(people, qid).status_code == 200
     assert vote(people[ERIK], qid, option=str(options[0])).status_code == 200
     assert vote(people[ERIK], qid, option=str(options[0])).status_code == 200  # resubmission: same state
@@ -60,7 +35,7 @@ def test_single_choice_vote_change_and_one_ballot(settings, people):
 
 
 def test_multiple_choice_replaces_the_selection_and_respects_the_maximum(settings, people):
-    qid, options = poll(settings, 2)  # at most two
+    qid, options = poll_question(settings, 2)  # at most two
     open_poll(people, qid)
     person = people[ERIK]
     assert person.post(f"/e/{SLUG}/polls/{qid}/vote", {"option": [str(options[0]), str(options[1])]}).status_code == 200
@@ -74,7 +49,7 @@ def test_multiple_choice_replaces_the_selection_and_respects_the_maximum(setting
 def test_a_refused_ballot_answers_with_the_ballot_that_counts(settings, people):
     """Three ticks where two are allowed: nothing changes, and the answer (422) says so in the status region and
     re-renders the question (out of band) with the stored ballot ticked, not the refused one."""
-    qid, options = poll(settings, 2)  # at most two
+    qid, options = poll_question(settings, 2)  # at most two
     open_poll(people, qid)
     person = people[ERIK]
     assert person.post(f"/e/{SLUG}/polls/{qid}/vote", {"option": [str(options[0]), str(options[1])]}).status_code == 200
@@ -98,7 +73,7 @@ def test_a_refused_ballot_answers_with_the_ballot_that_counts(settings, people):
 
 
 def test_scale_gives_distribution_and_mean(settings, people):
-    qid, _ = poll(settings, 3)
+    qid, _ = poll_question(settings, 3)
     open_poll(people, qid)
     for person, value in ((ERIK, "2"), (FATIMA, "4"), (JAN, "5")):
         assert vote(people[person], qid, value=value).status_code == 200
@@ -108,7 +83,7 @@ def test_scale_gives_distribution_and_mean(settings, people):
 
 
 def test_word_cloud_normalises_and_skips_stop_words_and_hidden_words(settings, people):
-    qid, _ = poll(settings, 4)
+    qid, _ = poll_question(settings, 4)
     open_poll(people, qid)
     vote(people[ERIK], qid, text="  Verbínding!! ")
     vote(people[FATIMA], qid, text="verbinding")
@@ -125,7 +100,7 @@ def test_word_cloud_normalises_and_skips_stop_words_and_hidden_words(settings, p
 
 
 def test_open_text_is_shown_only_after_approval(settings, people):
-    qid, _ = poll(settings, 6)  # results after closing
+    qid, _ = poll_question(settings, 6)  # results after closing
     open_poll(people, qid)
     vote(people[ERIK], qid, text="Meer korte sessies")
     people[MODERATOR].post(f"/e/{SLUG}/polls/{qid}/close")
@@ -136,22 +111,22 @@ def test_open_text_is_shown_only_after_approval(settings, people):
 
 
 def test_voting_on_a_closed_draft_or_unknown_question_is_refused(settings, people):
-    qid, options = poll(settings, 1)
+    qid, options = poll_question(settings, 1)
     assert vote(people[ERIK], qid, option=str(options[0])).status_code == 422  # not opened yet
     open_poll(people, qid)
     people[MODERATOR].post(f"/e/{SLUG}/polls/{qid}/close")
     refused = vote(people[ERIK], qid, option=str(options[0]))
     assert refused.status_code == 422 and "niet meer stemmen" in refused.text
     assert vote(people[ERIK], 99999, option="1").status_code == 422
-    other_qid, other_options = poll(settings, 2)
+    other_qid, other_options = poll_question(settings, 2)
     open_poll(people, other_qid)
     assert vote(people[ERIK], other_qid, option=str(options[0])).status_code == 422  # an option of another question
     assert query(settings, "SELECT COUNT(*) FROM poll_ballot") == [(0,)]
 
 
 def test_opening_one_question_closes_the_other(settings, people):
-    first, _ = poll(settings, 1)
-    second, _ = poll(settings, 2)
+    first, _ = poll_question(settings, 1)
+    second, _ = poll_question(settings, 2)
     open_poll(people, first)
     open_poll(people, second)
     assert query(settings, "SELECT id, status FROM poll_question WHERE status != 'draft' ORDER BY id") == [
@@ -160,7 +135,7 @@ def test_opening_one_question_closes_the_other(settings, people):
 
 @pytest.mark.parametrize("who", [ERIK, "presenter:Presentatiescherm", "host:Pieter Bakker", None])
 def test_only_moderators_pace_the_poll(settings, people, browser, who):
-    qid, _ = poll(settings, 1)
+    qid, _ = poll_question(settings, 1)
     actor = people[who] if who else browser()
     assert actor.post(f"/e/{SLUG}/polls/{qid}/open").status_code == 403
     assert actor.get(f"/e/{SLUG}/polls/results.csv").status_code == 403
@@ -168,7 +143,7 @@ def test_only_moderators_pace_the_poll(settings, people, browser, who):
 
 
 def test_result_modes_hide_results_from_participants(settings, people):
-    qid, options = poll(settings, 1)
+    qid, options = poll_question(settings, 1)
     async def set_mode(db):
         from sqlalchemy import text
         async with db.write() as session:
@@ -184,7 +159,7 @@ def test_result_modes_hide_results_from_participants(settings, people):
 
 
 def test_votes_are_pushed_to_every_screen_and_coalesced(settings, people, app):
-    qid, options = poll(settings, 1)
+    qid, options = poll_question(settings, 1)
     open_poll(people, qid)
     with people[FATIMA].websocket(f"/ws/participant/{SLUG}") as ws, \
             people["presenter:Presentatiescherm"].websocket(f"/ws/presenter/{SLUG}") as presenter:
@@ -268,7 +243,7 @@ def test_tally_equals_the_stored_votes_after_a_random_burst(settings, demo, burs
 
 
 def test_export_has_tallies_never_voters(settings, people):
-    qid, options = poll(settings, 1)
+    qid, options = poll_question(settings, 1)
     open_poll(people, qid)
     vote(people[ERIK], qid, option=str(options[0]))
     response = people[MODERATOR].get(f"/e/{SLUG}/polls/results.csv")

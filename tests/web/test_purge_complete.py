@@ -20,16 +20,9 @@ import json
 from app.models import metadata
 from app.security import new_token
 from tests.conftest import SLUG, query
-from tests.web.test_organiser import (  # noqa: F401 - people: a fixture, fetched by name below
-    BASE,
-    ERIK,
-    ORGANISER,
-    _busy_day,
-    city,
-    people,
-    person_id,
-    post,
-)
+from tests.support.web import BASE, ERIK, FATIMA, JAN, MODERATOR, ORGANISER, busy_day, municipality_id, person_id, post
+
+PEOPLE = (ORGANISER, ERIK, FATIMA, JAN, MODERATOR)  # the cast of busy_day()
 
 # Rows about people: none may be left.
 PERSONAL = {"participant", "role_link", "seat", "invitation", "question_vote", "import_batch"}
@@ -104,19 +97,18 @@ def test_every_table_has_a_purge_policy_and_every_personal_text_column_is_classi
         assert set(columns) <= {c.name for c in metadata.tables[name].columns}, name
 
 
-def test_purge_leaves_no_personal_data_in_any_table(request, settings, demo, browser):
-    signed_in = request.getfixturevalue("people")  # the fixture of tests/web/test_organiser.py
-    organiser = signed_in[ORGANISER]
-    _busy_day(settings, signed_in, browser, demo)
+def test_purge_leaves_no_personal_data_in_any_table(settings, demo, browser, people):
+    organiser = people[ORGANISER]
+    busy_day(settings, people)
     erik = person_id(settings, "Erik van Dijk")
     assert post(organiser, f"{BASE}/participants/{erik}", {
-        "name": "Erik van Dijk", "municipality": str(city(settings, "Nijmegen")), "email": "erik@nijmegen.nl",
+        "name": "Erik van Dijk", "municipality": str(municipality_id(settings, "Nijmegen")), "email": "erik@nijmegen.nl",
         "role_title": "Burgemeester van Nijmegen"}).status_code == 303
     joined = browser().post("/join", {"code": "G40DEC", "name": "Chris Codevoorbeeld", "municipality": "other",
                                       "organisation": "Stichting Voorbeeld", "join_key": new_token()},
                             follow_redirects=False)
     assert joined.status_code == 303
-    assert signed_in[ERIK].get(f"/e/{SLUG}").status_code == 200
+    assert people[ERIK].get(f"/e/{SLUG}").status_code == 200
 
     # There is something to remove everywhere this test looks (otherwise it proves nothing).
     for name in PERSONAL:

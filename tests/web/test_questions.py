@@ -4,36 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SLUG, query, sign_in
-from tests.web.test_live import receive_until
+from tests.conftest import SLUG, query
+from tests.support.web import ERIK, FATIMA, JAN, MODERATOR, ask, moderate, question_id, receive_until
 
-ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
-MODERATOR = "moderator:Gespreksleider"
-
-
-@pytest.fixture
-def people(demo, browser):
-    signed = {}
-    for key in (ERIK, FATIMA, JAN, MODERATOR, "moderator:Assistent moderatie", "presenter:Presentatiescherm",
-                "host:Pieter Bakker", "organiser:Secretariaat G40"):
-        signed[key] = browser()
-        sign_in(signed[key], demo[key])
-    return signed
-
-
-def ask(person, body: str, key: str = "", anonymous: bool = False):
-    data = {"body": body, "key": key}
-    if anonymous:
-        data["anonymous"] = "1"
-    return person.post(f"/e/{SLUG}/questions", data)
-
-
-def question_id(settings, body: str) -> int:
-    return query(settings, "SELECT id FROM question WHERE body = :b", b=body)[0][0]
-
-
-def moderate(person, qid: int, action: str, **extra):
-    return person.post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": action, **extra})
+PEOPLE = (ERIK, FATIMA, JAN, MODERATOR, "moderator:Assistent moderatie", "presenter:Presentatiescherm",
+          "host:Pieter Bakker", "organiser:Secretariaat G40")
 
 
 def test_question_waits_for_moderation_then_appears_for_everyone(settings, people):

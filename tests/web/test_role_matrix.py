@@ -42,14 +42,14 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.api import api_token
 from app.config import Settings
 from app.demo import ORGANISER as DEMO_ORGANISER
 from app.demo import PARTICIPANTS, create_demo, demo_password, demo_token
 from app.main import create_app
+from app.organiser.api import api_token
 from app.security import SESSION_COOKIE, SESSION_MAX_AGE, link_token
 from tests.conftest import BACKEND, ORIGIN, SECRET, SLUG, Browser, _with_db, query, run, sign_in
-from tests.web.test_organiser import GOOD_CSV, upload
+from tests.support.web import GOOD_CSV, upload, walk_routes
 
 # --- canaries --------------------------------------------------------------------------------------------
 
@@ -224,21 +224,17 @@ VIEWS: dict[str, Guard] = {
 WS_PATH = "/ws/{view}/{key}"
 
 
-def app_routes(routes: list, prefix: str = "") -> Iterator[tuple[str, str]]:
+def app_routes(routes: list) -> Iterator[tuple[str, str]]:
     """(method, path) of every HTTP route, walking Mounts; a mounted app without routes (static files) counts
     as one GET route ``<mount>/{path}``. WebSocket routes come out with the method "WS"."""
-    for route in routes:
+    for path, route in walk_routes(routes):
         if isinstance(route, Mount):
-            inner = getattr(route.app, "routes", None)
-            if inner:
-                yield from app_routes(inner, prefix + route.path)
-            else:
-                yield "GET", prefix + route.path + "/{path}"
+            yield "GET", path
         elif isinstance(route, WebSocketRoute):
-            yield "WS", prefix + route.path
+            yield "WS", path
         elif isinstance(route, Route):
             for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
-                yield method, prefix + route.path
+                yield method, path
 
 
 def test_every_route_and_live_view_has_an_expectation_row(matrix_client: TestClient) -> None:
@@ -264,7 +260,7 @@ class Identity:
     # "full": every route in both events. "own": a second identity with the same grants as another (kept for
     # what it may see): the demo event's routes. "refused": holds nothing any more (revoked, re-issued, a bad
     # cookie): every guarded route of the demo event, where its grants were. "api": a bearer token, which only
-    # app/api.py reads: the API routes of both events.
+    # app/organiser/api.py reads: the API routes of both events.
     scope: str = "full"
     expired: bool = False  # tried with the clock past the links' expiry
 

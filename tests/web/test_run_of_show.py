@@ -15,21 +15,11 @@ from app.i18n import current_locale
 from app.i18n import ngettext as py_ngettext
 from app.templating import env
 from tests.conftest import SLUG, query, sign_in
-from tests.web.test_live import receive_until
+from tests.support.web import MODERATOR, ORGANISER, receive_until
 
-ORGANISER = "organiser:Secretariaat G40"
-MODERATOR = "moderator:Gespreksleider"
 ASSISTANT = "moderator:Assistent moderatie"
 PARTICIPANT = "participant:Erik van Dijk"
-
-
-@pytest.fixture
-def staff(demo, browser):
-    people = {}
-    for key in (ORGANISER, MODERATOR, ASSISTANT):
-        people[key] = browser()
-        sign_in(people[key], demo[key])
-    return people
+PEOPLE = (ORGANISER, MODERATOR, ASSISTANT)
 
 
 def parts(settings) -> dict[str, int]:
@@ -57,25 +47,25 @@ def step(person, action: str, expected: str | None = None, **extra: str):
 # --- expected-phase buttons --------------------------------------------------------------------------------
 
 
-def test_every_phase_button_carries_the_phase_it_expects(settings, staff):
-    page = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
+def test_every_phase_button_carries_the_phase_it_expects(settings, people):
+    page = people[MODERATOR].get(f"/e/{SLUG}/moderator").text
     assert expected_on(page) == "before"
     panel = re.search(r'<section id="phase-control".*?</section>', page, re.S).group(0)
     # previous/next share one form; each "go to" form and the reset form carry it too
     assert panel.count('name="expected" value="before"') == 1 + len(parts(settings)) + 1
-    answer = step(staff[ORGANISER], "next", "before")
+    answer = step(people[ORGANISER], "next", "before")
     assert answer.status_code == 200
     assert expected_on(answer.text) == str(parts(settings)["debate"])
     assert "Volgend onderdeel: Digitaal netwerken" in answer.text and 'aria-current="step"' in answer.text
-    assert expected_on(staff[ASSISTANT].get(f"/e/{SLUG}/moderator").text) == str(parts(settings)["debate"])
+    assert expected_on(people[ASSISTANT].get(f"/e/{SLUG}/moderator").text) == str(parts(settings)["debate"])
 
 
-def test_a_stale_next_is_refused_and_changes_nothing(settings, staff):
+def test_a_stale_next_is_refused_and_changes_nothing(settings, people):
     # Both moderators' panels say "before the start"; the organiser starts the block first.
-    stale = expected_on(staff[MODERATOR].get(f"/e/{SLUG}/moderator").text)
-    assert step(staff[ORGANISER], "next", "before").status_code == 200
+    stale = expected_on(people[MODERATOR].get(f"/e/{SLUG}/moderator").text)
+    assert step(people[ORGANISER], "next", "before").status_code == 200
     before = where(settings)
-    answer = step(staff[MODERATOR], "next", stale)
+    answer = step(people[MODERATOR], "next", stale)
     assert answer.status_code == 422
     assert ("Het blok is al verder gegaan naar Het G40Gesprek; kijk in het draaiboek en probeer het opnieuw."
             in answer.text)
@@ -83,7 +73,7 @@ def test_a_stale_next_is_refused_and_changes_nothing(settings, staff):
     assert where(settings) == before  # nothing moved, not even the debate clock
     # The refusal shows the panel as it now is, so the next click is the right one.
     assert expected_on(answer.text) == str(parts(settings)["debate"])
-    assert step(staff[MODERATOR], "next", expected_on(answer.text)).status_code == 200
+    assert step(people[MODERATOR], "next", expected_on(answer.text)).status_code == 200
     assert where(settings)[1] == parts(settings)["poll"]
 
 
@@ -91,51 +81,51 @@ def test_a_stale_next_is_refused_and_changes_nothing(settings, staff):
     (["next", "previous"], "Het blok staat weer vóór de start"),
     (["next", "next", "next", "next", "next"], "Het blok is al afgelopen"),
 ])
-def test_a_stale_previous_is_refused_wherever_the_block_went(settings, staff, moves, message):
-    assert step(staff[ORGANISER], "next", "before").status_code == 200
+def test_a_stale_previous_is_refused_wherever_the_block_went(settings, people, moves, message):
+    assert step(people[ORGANISER], "next", "before").status_code == 200
     stale = str(parts(settings)["debate"])
     for action in moves[1:]:
-        current = expected_on(staff[ORGANISER].get(f"/e/{SLUG}/organiser").text)
-        assert step(staff[ORGANISER], action, current).status_code == 200
+        current = expected_on(people[ORGANISER].get(f"/e/{SLUG}/organiser").text)
+        assert step(people[ORGANISER], action, current).status_code == 200
     before = where(settings)
-    answer = step(staff[ASSISTANT], "previous", stale)
+    answer = step(people[ASSISTANT], "previous", stale)
     assert answer.status_code == 422 and message in answer.text
     assert where(settings) == before
 
 
-def test_goto_and_reset_are_idempotent(settings, staff):
+def test_goto_and_reset_are_idempotent(settings, people):
     lunch = parts(settings)["lunch"]
-    assert step(staff[ORGANISER], "goto", "before", part=str(lunch)).status_code == 200
+    assert step(people[ORGANISER], "goto", "before", part=str(lunch)).status_code == 200
     first = where(settings)
     # A second moderator clicks the same part a moment later (their panel still said "before"): the same place,
     # and the clock of the part does not restart.
-    assert step(staff[MODERATOR], "goto", "before", part=str(lunch)).status_code == 200
+    assert step(people[MODERATOR], "goto", "before", part=str(lunch)).status_code == 200
     assert where(settings) == first
-    assert step(staff[ORGANISER], "reset", str(lunch)).status_code == 200
+    assert step(people[ORGANISER], "reset", str(lunch)).status_code == 200
     reset = where(settings)
     assert reset[0] == "before" and reset[1] is None
-    assert step(staff[ASSISTANT], "reset", str(lunch)).status_code == 200
+    assert step(people[ASSISTANT], "reset", str(lunch)).status_code == 200
     assert where(settings) == reset
 
 
-def test_a_script_without_an_expectation_is_taken_at_its_word(settings, staff):
-    assert step(staff[ORGANISER], "next").status_code == 200
-    assert step(staff[ORGANISER], "next").status_code == 200
+def test_a_script_without_an_expectation_is_taken_at_its_word(settings, people):
+    assert step(people[ORGANISER], "next").status_code == 200
+    assert step(people[ORGANISER], "next").status_code == 200
     assert where(settings)[1] == parts(settings)["poll"]
 
 
-def test_the_run_of_show_follows_live_on_every_moderator_and_organiser_screen(settings, staff, demo, browser):
+def test_the_run_of_show_follows_live_on_every_moderator_and_organiser_screen(settings, people, demo, browser):
     erik = browser()
     sign_in(erik, demo[PARTICIPANT])
-    with staff[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod, \
-            staff[ASSISTANT].websocket(f"/ws/moderator/{SLUG}") as assistant, \
-            staff[ORGANISER].websocket(f"/ws/organiser/{SLUG}") as organiser, \
+    with people[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod, \
+            people[ASSISTANT].websocket(f"/ws/moderator/{SLUG}") as assistant, \
+            people[ORGANISER].websocket(f"/ws/organiser/{SLUG}") as organiser, \
             erik.websocket(f"/ws/participant/{SLUG}") as participant:
         for ws in (mod, assistant, organiser):
             snapshot = receive_until(ws, 'id="phase-control"')
             assert 'hx-swap-oob="outerMorph"' in snapshot and expected_on(snapshot) == "before"
         receive_until(participant, 'id="programme"')
-        assert step(staff[ORGANISER], "next", "before").status_code == 200
+        assert step(people[ORGANISER], "next", "before").status_code == 200
         debate = str(parts(settings)["debate"])
         for ws in (mod, assistant, organiser):
             pushed = receive_until(ws, 'id="phase-control" class="card phase-control" data-phase="debate"')
@@ -143,11 +133,11 @@ def test_the_run_of_show_follows_live_on_every_moderator_and_organiser_screen(se
         receive_until(participant, 'data-phase="debate"')
 
 
-def test_an_edit_of_the_programme_reaches_the_run_of_show(settings, staff):
-    with staff[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod:
+def test_an_edit_of_the_programme_reaches_the_run_of_show(settings, people):
+    with people[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as mod:
         receive_until(mod, 'id="phase-control"')
         closing = parts(settings)["closing"]
-        staff[ORGANISER].post(f"/e/{SLUG}/organiser/parts/{closing}", {
+        people[ORGANISER].post(f"/e/{SLUG}/organiser/parts/{closing}", {
             "kind": "closing", "title": "Blik op 2022", "starts_at": "13:15", "ends_at": "13:45", "description": ""})
         pushed = receive_until(mod, "Blik op 2022")
         assert 'id="phase-control"' in pushed and 'datetime="2026-12-04T13:45"' in pushed
@@ -206,26 +196,26 @@ def test_plurals_follow_the_count_in_templates_and_code(locale, one, two):
         current_locale.reset(token)
 
 
-def test_the_moderator_console_counts_votes_in_the_right_form(settings, staff, demo, browser):
+def test_the_moderator_console_counts_votes_in_the_right_form(settings, people, demo, browser):
     erik, fatima = browser(), browser()
     sign_in(erik, demo[PARTICIPANT])
     sign_in(fatima, demo["participant:Fatima Bouzid"])
     erik.post(f"/e/{SLUG}/questions", {"body": "Hoe werken we samen met de provincie?", "key": ""})
     qid = query(settings, "SELECT id FROM question WHERE body = :b", b="Hoe werken we samen met de provincie?")[0][0]
-    staff[MODERATOR].post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": "approve"})
+    people[MODERATOR].post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": "approve"})
     fatima.post(f"/e/{SLUG}/questions/{qid}/vote", {"up": "1"})
-    console = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
+    console = people[MODERATOR].get(f"/e/{SLUG}/moderator").text
     assert "· 1 stem" in console and "1 stemmen" not in console
     erik.post(f"/e/{SLUG}/questions/{qid}/vote", {"up": "1"})
-    assert "· 2 stemmen" in staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
-    english = staff[MODERATOR].get(f"/e/{SLUG}/moderator?lang=en").text
+    assert "· 2 stemmen" in people[MODERATOR].get(f"/e/{SLUG}/moderator").text
+    english = people[MODERATOR].get(f"/e/{SLUG}/moderator?lang=en").text
     assert "· 2 votes" in english
 
 
 # --- the moderator console's lists -------------------------------------------------------------------------
 
 
-def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, staff, demo, browser):
+def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, people, demo, browser):
     erik, jan = browser(), browser()
     sign_in(erik, demo[PARTICIPANT])
     sign_in(jan, demo["participant:Jan de Boer"])
@@ -233,8 +223,8 @@ def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, s
     jan.post(f"/e/{SLUG}/questions", {"body": "Een anonieme vraag van Jan", "key": "", "anonymous": "1"})
     for body in ("Een goedgekeurde vraag van Erik", "Een anonieme vraag van Jan"):
         qid = query(settings, "SELECT id FROM question WHERE body = :b", b=body)[0][0]
-        staff[MODERATOR].post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": "approve"})
-    console = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
+        people[MODERATOR].post(f"/e/{SLUG}/moderator/questions/{qid}", {"action": "approve"})
+    console = people[MODERATOR].get(f"/e/{SLUG}/moderator").text
     select = re.search(r'<select id="invite-participant".*?</select>', console, re.S).group(0)
     groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
     assert [label for label, _ in groups] == ["Stelde een goedgekeurde vraag of een vraag uit de selectie",
@@ -245,29 +235,29 @@ def test_the_invite_list_puts_the_askers_of_approved_questions_first(settings, s
     assert re.search(r'<select id="invite-participant" name="participant" required>\s*<option value="">', select)
 
 
-def test_the_merge_list_tells_similar_questions_apart(settings, staff, demo, browser):
+def test_the_merge_list_tells_similar_questions_apart(settings, people, demo, browser):
     erik = browser()
     sign_in(erik, demo[PARTICIPANT])
     stem = ("Hoe zorgen we ervoor dat de samenwerking tussen de steden, de provincies en het Rijk ook na de "
             "verkiezingen van volgend jaar blijft bestaan, zeker als het gaat om wonen en werken")
     for ending in ("in de regio Noord?", "in de regio Zuid?"):
         erik.post(f"/e/{SLUG}/questions", {"body": f"{stem} {ending}", "key": ""})
-    console = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
+    console = people[MODERATOR].get(f"/e/{SLUG}/moderator").text
     options = re.findall(r'<select id="merge-\d+" name="into" class="merge-select">(.*?)</select>', console, re.S)
     assert options and any("regio Zuid" in o for o in options) and any("regio Noord" in o for o in options)
     assert "Erik van Dijk · 0 stemmen" in console
 
 
-def test_empty_lists_are_said_in_a_paragraph_not_a_numbered_item(staff):
-    console = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
+def test_empty_lists_are_said_in_a_paragraph_not_a_numbered_item(people):
+    console = people[MODERATOR].get(f"/e/{SLUG}/moderator").text
     assert re.search(r'<p class="muted">\s*Nog geen vragen\.\s*</p>', console)
     assert re.search(r'<p class="muted">\s*Er is nu niemand uitgenodigd\.\s*</p>|<p class="muted">[^<]*uitgenodigd',
                      console)
     assert not re.search(r"<li[^>]*>\s*Nog geen vragen", console)
 
 
-def test_the_run_of_show_buttons_have_clean_accessible_names(staff):
-    page = staff[MODERATOR].get(f"/e/{SLUG}/moderator").text
+def test_the_run_of_show_buttons_have_clean_accessible_names(people):
+    page = people[MODERATOR].get(f"/e/{SLUG}/moderator").text
     panel = re.search(r'<section id="phase-control".*?</section>', page, re.S).group(0)
     # "Naar dit onderdeel – Digitaal netwerken": a separator that reads well whether or not the browser puts a
     # space before the (absolutely positioned, so block-level) hidden part; never "onderdeel : …"
@@ -334,14 +324,14 @@ def test_valid_time_value_knows_valid_from_invalid():
     assert not any(map(valid_time_value, ["11:30–12:15", "25:00", "2026-13-01", "4-12-2026", "P", "soon"]))
 
 
-def test_every_time_element_on_every_page_of_every_role_is_valid(settings, staff, demo, browser):
+def test_every_time_element_on_every_page_of_every_role_is_valid(settings, people, demo, browser):
     erik, presenter, host = browser(), browser(), browser()
     sign_in(erik, demo[PARTICIPANT])
     sign_in(presenter, demo["presenter:Presentatiescherm"])
     sign_in(host, demo["host:Pieter Bakker"])
-    organiser = staff[ORGANISER]
+    organiser = people[ORGANISER]
     pages = [
-        (erik, f"/e/{SLUG}"), (staff[MODERATOR], f"/e/{SLUG}/moderator"), (presenter, f"/e/{SLUG}/presenter"),
+        (erik, f"/e/{SLUG}"), (people[MODERATOR], f"/e/{SLUG}/moderator"), (presenter, f"/e/{SLUG}/presenter"),
         (host, f"/e/{SLUG}/host"), (organiser, f"/e/{SLUG}/organiser"), (organiser, "/organiser"),
         (organiser, f"/e/{SLUG}/organiser/setup"), (organiser, f"/e/{SLUG}/organiser/participants"),
         (organiser, f"/e/{SLUG}/organiser/links"), (organiser, f"/e/{SLUG}/organiser/afterwards"),
@@ -359,6 +349,6 @@ def test_every_time_element_on_every_page_of_every_role_is_valid(settings, staff
         answer = step(organiser, "next", expected)
         expected = expected_on(answer.text) if answer.status_code == 200 else expected
     assert seen > 50  # the programme's times were there to check
-    with staff[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as ws:
+    with people[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as ws:
         pushed = receive_until(ws, 'id="phase-control"')
     assert "<time" in pushed and not invalid_times(pushed)

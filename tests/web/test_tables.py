@@ -6,19 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SLUG, query, sign_in, text_of
-from tests.web.test_live import receive_until
+from tests.support.web import ERIK, FATIMA, ORGANISER, link_of, receive_until
 
-ORGANISER, ERIK, FATIMA = "organiser:Secretariaat G40", "participant:Erik van Dijk", "participant:Fatima Bouzid"
 HOST = "host:Annemiek de Vries"
-
-
-@pytest.fixture
-def people(demo, browser):
-    signed = {}
-    for key in (ORGANISER, ERIK, FATIMA, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm"):
-        signed[key] = browser()
-        sign_in(signed[key], demo[key])
-    return signed
+PEOPLE = (ORGANISER, ERIK, FATIMA, HOST, "moderator:Gespreksleider", "presenter:Presentatiescherm")
 
 
 def seating(people, action: str, **extra):
@@ -102,8 +93,6 @@ def test_whoever_joined_during_the_preview_is_seated_by_the_publication(settings
 
 
 def test_someone_added_after_publication_is_seated_when_added_and_their_link_only_reads(settings, people, browser):
-    from tests.web.test_organiser import link_of
-
     seating(people, "preview", seed="1")
     seating(people, "publish")
     organiser = people[ORGANISER]

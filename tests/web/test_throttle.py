@@ -20,15 +20,27 @@ from app.i18n import current_locale
 from app.main import create_app
 from app.organiser import totp
 from tests.conftest import ORIGIN, SLUG, Browser, query, sign_in
-from tests.web.test_api import API, bearer, expected_token
-from tests.web.test_joining import municipality_id
-from tests.web.test_organiser import _create_account, demo_login, login, signed_in_as_organiser
-from tests.web.test_polls import open_poll, poll
-from tests.web.test_polls import vote as poll_vote
-from tests.web.test_questions import ask, moderate, question_id
-
-ERIK, FATIMA, JAN = "participant:Erik van Dijk", "participant:Fatima Bouzid", "participant:Jan de Boer"
-MODERATOR = "moderator:Gespreksleider"
+from tests.support.api import API, bearer, expected_token
+from tests.support.web import (
+    ERIK,
+    FATIMA,
+    JAN,
+    MODERATOR,
+    ask,
+    count_participants,
+    create_account,
+    demo_login,
+    join,
+    login,
+    moderate,
+    municipality_id,
+    open_poll,
+    poll_question,
+    question_id,
+    signed_in,
+    signed_in_as_organiser,
+)
+from tests.support.web import vote as poll_vote
 
 
 class Clock:
@@ -56,11 +68,6 @@ def place(settings) -> str:
     return str(municipality_id(settings))
 
 
-def join(person: Browser, code: str, place: str, name: str = "Gast", lang: str = ""):
-    form = {"code": code, "name": name, "municipality": place, "join_key": secrets.token_urlsafe(24)}
-    return person.post("/join" + (f"?lang={lang}" if lang else ""), form, follow_redirects=False)
-
-
 def refusal_text(seconds: int, locale: str = "nl") -> str:
     """The message as the app words it in that language (Dutch once the catalog has it)."""
     token = current_locale.set(locale)
@@ -68,10 +75,6 @@ def refusal_text(seconds: int, locale: str = "nl") -> str:
         return throttle.Refusal(seconds).message()
     finally:
         current_locale.reset(token)
-
-
-def participants(settings) -> int:
-    return query(settings, "SELECT COUNT(*) FROM participant")[0][0]
 
 
 class Elsewhere(Browser):
@@ -109,7 +112,7 @@ def test_300_honest_joins_from_one_address_succeed_while_a_guesser_there_is_refu
     guesser = browser()
     first = [join(guesser, f"WRONG{n}", place).status_code for n in range(6)]
     assert first == [422] * 5 + [429]  # 5 free failures, then a wait
-    before = participants(settings)
+    before = count_participants(settings)
     honest, checked, refused = [], 0, 0
     for n in range(colleagues):  # one address, one browser each, a colleague a second
         honest.append(join(browser(), "G40DEC", place, name=f"Collega {n}").status_code)
@@ -119,14 +122,14 @@ def test_300_honest_joins_from_one_address_succeed_while_a_guesser_there_is_refu
             refused += status == 429
         clock.advance(1)
     assert honest == [303] * colleagues
-    assert participants(settings) == before + colleagues
+    assert count_participants(settings) == before + colleagues
     # The waits doubled (30, 60, 120 s): a guess was only looked at 30, 90 and 210 s after the first lock.
     expected = sum(1 for second in (30, 90, 210) if second < colleagues)
     assert (checked, refused) == (expected, colleagues // 10 - expected)
     # A refusal does not look at the code, so the right code is refused too: no oracle.
     right = join(guesser, "G40DEC", place, name="Raden")
     assert right.status_code == 429 and "location" not in right.headers
-    assert participants(settings) == before + colleagues
+    assert count_participants(settings) == before + colleagues
 
 
 def test_the_browser_budget_slows_then_refuses_with_a_clear_message_and_retry_after(settings, demo, browser, clock, place):
@@ -376,7 +379,7 @@ def test_lockout_a_guesser_failing_every_30_s_for_30_minutes_never_keeps_the_own
 def test_lockout_answers_are_the_same_for_unknown_and_known_names_wrong_codes_and_when_throttled(
         settings, demo, browser, clock):
     username, password = demo_login(demo)
-    secret = _create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
+    secret = create_account(settings, "tweestaps", "een-lang-wachtwoord!", with_totp=True)
     wrong_code = "000000" if totp.code_at(secret, time.time()) != "000000" else "111111"
     answers = {
         "unknown user": login(browser(), "bestaat-niet", "een-wachtwoord"),
@@ -404,9 +407,7 @@ def test_lockout_answers_are_the_same_for_unknown_and_known_names_wrong_codes_an
 
 def test_upvotes_and_poll_votes_have_a_per_participant_budget_with_a_clear_429(
         settings, demo, browser, clock, monkeypatch):
-    people = {key: browser() for key in (ERIK, FATIMA, JAN, MODERATOR)}
-    for key, person in people.items():
-        sign_in(person, demo[key])
+    people = signed_in(browser, demo, (ERIK, FATIMA, JAN, MODERATOR))
     ask(people[ERIK], "Hoe houden we elkaar vast na vandaag?")
     qid = question_id(settings, "Hoe houden we elkaar vast na vandaag?")
     moderate(people[MODERATOR], qid, "approve")
@@ -422,7 +423,7 @@ def test_upvotes_and_poll_votes_have_a_per_participant_budget_with_a_clear_429(
 
     # the poll's vote route has the same guard (a smaller budget here only to keep the test short)
     monkeypatch.setattr(throttle, "POLL_VOTE", throttle.Rule("poll-vote", throttle.Budget(5, 60, 10, 60), None, False))
-    poll_id, options = poll(settings, 1)
+    poll_id, options = poll_question(settings, 1)
     assert open_poll(people, poll_id).status_code == 200
     votes = [poll_vote(people[JAN], poll_id, option=str(options[n % 2])).status_code for n in range(6)]
     assert votes == [200] * 5 + [429]

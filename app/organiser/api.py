@@ -14,6 +14,7 @@ from app import __version__, throttle
 from app.events.models import Event
 from app.events.service import event_by_slug
 from app.polls import service as polls
+from app.polls.models import PollStatus
 from app.questions import service as questions
 from app.security import link_token
 from app.tables import service as tables
@@ -68,7 +69,7 @@ async def poll(request: Request) -> Response:
     items = []
     async with request.app.state.db.read() as session:
         for question in await polls.questions(session, event.id):
-            if question.status == "draft":
+            if question.status == PollStatus.DRAFT:
                 continue
             tally = await polls.tally(session, question)
             rows = tally.rows() or tally.words

@@ -1,23 +1,23 @@
-"""Setting an event up: create, edit, duplicate (the last network day as a template), archive; the programme;
-the poll questions. Everything is validated here; nothing half-done is ever stored."""
+"""Setting an event up (by the organiser): create, edit, copy, archive; the programme. Everything is validated
+here; nothing half-done is ever stored."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core.input import InvalidInput, clean_text
 from app.db import utcnow
+from app.events import topics as events_topics
 from app.events.models import PART_KINDS, Event, ProgrammePart
-from app.events.service import InvalidInput, as_id, clean_text, new_event_code
+from app.events.service import new_event_code
 from app.i18n import LOCALES, N_
-from app.polls.models import POLL_KINDS, RESULT_MODES, PollOption, PollQuestion
-from app.tables.models import LunchTable
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 TIME = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
@@ -98,14 +98,13 @@ async def update_event(session: AsyncSession, event: Event, form: EventForm) -> 
     event.name, event.day = _validated(form)
     event.allow_anonymous, event.premoderation = form.allow_anonymous, form.premoderation
     event.default_locale = form.default_locale
+    events_topics.programme_changed(session, event.id)
     return event
 
 
-async def duplicate_event(session: AsyncSession, source: Event, day: date | None = None) -> Event:
-    """The last network day as a template: programme, poll questions, tables (without hosts' links) and
-    settings; no participants, no answers."""
+async def copy_event(session: AsyncSession, source: Event, day: date) -> Event:
+    """A new event like ``source`` on ``day``: its settings and programme (the other domains copy their own)."""
     source = await session.scalar(select(Event).where(Event.id == source.id).options(selectinload(Event.parts)))
-    day = day or source.day + timedelta(days=7)
     copy = Event(slug=await _unique_slug(session, slugify(f"{source.name}-{day.isoformat()}")),
                  name=source.name, day=day, code=await _unique_code(session),
                  allow_anonymous=source.allow_anonymous, premoderation=source.premoderation,
@@ -115,16 +114,6 @@ async def duplicate_event(session: AsyncSession, source: Event, day: date | None
     for part in source.parts:
         session.add(ProgrammePart(event_id=copy.id, position=part.position, kind=part.kind, title=part.title,
                                   starts_at=part.starts_at, ends_at=part.ends_at, description=part.description))
-    questions = await session.scalars(select(PollQuestion).where(PollQuestion.event_id == source.id))
-    for q in questions:
-        clone = PollQuestion(event_id=copy.id, position=q.position, kind=q.kind, prompt=q.prompt, results=q.results,
-                             max_choices=q.max_choices, scale_min=q.scale_min, scale_max=q.scale_max,
-                             scale_min_label=q.scale_min_label, scale_max_label=q.scale_max_label)
-        clone.options = [PollOption(position=o.position, label=o.label) for o in q.options]
-        session.add(clone)
-    for table in await session.scalars(select(LunchTable).where(LunchTable.event_id == source.id)):
-        session.add(LunchTable(event_id=copy.id, name=table.name, capacity=table.capacity, video_url=table.video_url,
-                               topic=table.topic))
     await session.flush()
     return copy
 
@@ -172,6 +161,7 @@ async def save_part(session: AsyncSession, event: Event, form: PartForm, part_id
         session.add(part)
     part.kind, part.title, part.description = form.kind, title, description
     part.starts_at, part.ends_at = f"{start.group(1)}:{start.group(2)}", f"{end.group(1)}:{end.group(2)}"
+    events_topics.programme_changed(session, event.id)
     await session.flush()
     return part
 
@@ -183,60 +173,4 @@ async def delete_part(session: AsyncSession, event: Event, part_id: int | None) 
     if event.current_part_id == part.id:
         raise InvalidInput({"part": N_("This part is running now; move the block on first.")})
     await session.delete(part)
-
-
-# --- poll questions ------------------------------------------------------------------------------------
-
-
-@dataclass
-class PollForm:
-    kind: str
-    prompt: str
-    options: str = ""  # one per line
-    max_choices: str = ""
-    scale_min_label: str = ""
-    scale_max_label: str = ""
-    results: str = "live"
-
-
-async def add_poll_question(session: AsyncSession, event: Event, form: PollForm) -> PollQuestion:
-    errors = {}
-    if form.kind not in POLL_KINDS:
-        errors["kind"] = N_("Choose the kind of question.")
-    if form.results not in RESULT_MODES:
-        errors["results"] = N_("Choose when the results are shown.")
-    prompt = clean_text(form.prompt, 300)
-    if not prompt or len(prompt) > 300:
-        errors["prompt"] = N_("A question needs 1 to 300 characters.")
-    options = [clean_text(line, 120) for line in form.options.splitlines() if clean_text(line, 120)]
-    if form.kind in ("single", "multiple") and not 2 <= len(options) <= 12:
-        errors["options"] = N_("Give 2 to 12 answers, one per line.")
-    if any(len(o) > 120 for o in options):
-        errors["options"] = N_("An answer can be at most 120 characters.")
-    max_choices = as_id(form.max_choices)
-    labels = clean_text(form.scale_min_label, 60), clean_text(form.scale_max_label, 60)
-    if form.kind == "scale" and any(len(label) > 60 for label in labels):  # the columns hold 60
-        errors["scale"] = N_("A label can be at most 60 characters.")
-    if errors:
-        raise InvalidInput(errors)
-    last = await session.scalar(select(PollQuestion.position).where(PollQuestion.event_id == event.id)
-                                .order_by(PollQuestion.position.desc()).limit(1))
-    question = PollQuestion(event_id=event.id, position=(last or 0) + 1, kind=form.kind, prompt=prompt,
-                            results=form.results, max_choices=max_choices if form.kind == "multiple" else None)
-    if form.kind == "scale":
-        question.scale_min, question.scale_max = 1, 5
-        question.scale_min_label, question.scale_max_label = labels
-    question.options = [PollOption(position=i, label=o) for i, o in enumerate(options, 1)] \
-        if form.kind in ("single", "multiple") else []
-    session.add(question)
-    await session.flush()
-    return question
-
-
-async def delete_poll_question(session: AsyncSession, event: Event, question_id: int | None) -> None:
-    question = await session.get(PollQuestion, question_id) if question_id else None
-    if question is None or question.event_id != event.id:
-        raise InvalidInput({"question": N_("This poll question does not exist.")})
-    if question.status != "draft":
-        raise InvalidInput({"question": N_("A question that has been opened keeps its votes; it cannot be removed.")})
-    await session.delete(question)
+    events_topics.programme_changed(session, event.id)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.events.service import InvalidInput, as_id
+from app.core.input import InvalidInput
 from app.i18n import gettext
 from app.templating import templates
 from app.throttle import Throttled
@@ -41,12 +41,3 @@ def answers_with_status(endpoint: Endpoint) -> Endpoint:
     return wrapper
 
 
-def form_int(value: object) -> int | None:
-    """A positive id from a form or path, or None for anything else (see as_id: not "²", nothing beyond the
-    database's INTEGER range)."""
-    return as_id(value)
-
-
-def spreadsheet_safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them in CSV exports."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

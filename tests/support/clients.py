@@ -1,30 +1,44 @@
-"""Pieces shared by bench/crash_loop.py and bench/races.py (and their fast tests): participants as httpx clients,
-signing in, WebSocket snapshots, and reading the tallies a rendered page or a snapshot displays.
+"""Pieces shared by the crash loop and the races (tests/support/crash_loop.py, tests/support/races.py, run by the
+benches bench/crash_loop.py and bench/races.py and by their fast tests): participants as httpx clients, signing in,
+WebSocket snapshots, and reading the tallies a rendered page or a snapshot displays.
 
 Every participant is its own ``httpx2.AsyncClient`` with its own cookie jar (its own browser), all of them over one
 shared connection pool, so a thousand of them cost one pool rather than a thousand. Form posts carry what a
 same-origin browser form sends (Origin, Sec-Fetch-Site) and ``HX-Request`` as htmx does.
 
 The server side (uvicorn process, seeding, the ``samen_session`` cookie name, the fragment regexes) comes from
-bench/poll_burst.py."""
+tests/support/server.py."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx2
 from websockets.asyncio.client import connect
 
-from bench.poll_burst import CHART_JSON, COUNTER, HOST, SESSION_COOKIE, TABLE_COUNT
+from tests.support.server import (
+    CHART_JSON,
+    COUNTER,
+    HOST,
+    RESULTS_ID,
+    SESSION_COOKIE,
+    TABLE_COUNT,
+    Server,
+    client_runner,
+    prepare_database,
+    raise_open_files_limit,
+    sqlite_url,
+)
 
-RESULTS_ID = 'id="poll-results"'
 QUESTION_LIST_ID = 'id="question-list"'
 # One approved question in the public list: its id and the count it shows (the data attribute the sorting script
 # reads, and the number on the upvote button).
@@ -125,25 +139,11 @@ def shown(html: str) -> Shown:
     return result
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    """p50/p95/max/min (bench.poll_burst's rounding), or {} for no values."""
-    from bench.poll_burst import _percentiles
-
-    return _percentiles(values)
-
-
 def run_with_server(config, make_run, prefix: str, headline: str, log, *,
                     database_url: str | None = None, broker_url: str | None = None):
     """The frame of a bench run: its own temp dir, seed, start a server, drive ``make_run(config, server, url,
     log)`` (its ``drive`` and ``result``), collect the server's errors; the server is always stopped.
     Without ``database_url`` a fresh SQLite file; with it, that (empty) database and ``broker_url``."""
-    import shutil
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    from bench.poll_burst import Server, client_runner, prepare_database, raise_open_files_limit, sqlite_url
-
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix=prefix))
@@ -178,15 +178,3 @@ def stderr_log() -> Callable[[str], None]:
         print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
 
     return log
-
-
-def on_backend(backend: str, run: Callable[..., object]) -> object:
-    """``run()`` on SQLite, or on a fresh PostgreSQL database with Redis (both checked reachable first)."""
-    if backend != "postgres":
-        return run()
-    from bench.scale_out import DEFAULT_POSTGRES, DEFAULT_REDIS, check_services, fresh_database
-
-    os.environ.setdefault("SAMEN_TEST_POSTGRES_URL", DEFAULT_POSTGRES)  # read by tests.services at import
-    check_services(DEFAULT_REDIS, os.environ["SAMEN_TEST_POSTGRES_URL"])
-    with fresh_database() as url:
-        return run(database_url=url, broker_url=DEFAULT_REDIS)
