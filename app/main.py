@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
+from app.agenda.domain import DOMAIN as AGENDA
 from app.config import STATIC_DIR, Settings
 from app.core.domain import Domain, PageParts
 from app.db import Database
@@ -38,7 +39,7 @@ from app.templating import templates
 log = logging.getLogger("samen")
 
 # The whole house. Routes are matched in this order: the events' catch-all role page (/e/{slug}/{view}) last.
-DOMAINS: tuple[Domain, ...] = (ORGANISER, QUESTIONS, POLLS, TABLES, EVENTS)
+DOMAINS: tuple[Domain, ...] = (ORGANISER, QUESTIONS, POLLS, TABLES, AGENDA, EVENTS)
 
 ERROR_MESSAGES = {
     "event": N_("This event does not exist."),

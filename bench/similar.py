@@ -92,14 +92,16 @@ def timing(size: int, incoming: int, exact_every: int = 4) -> dict[str, float]:
         found = index.similar(i)
         wall.append(time.perf_counter() - w)
         cpu.append(time.process_time() - c)
+        # Compared on this very state: the timed baseline below adds the question again, which re-weights a few
+        # other stored vectors (the rolling refresh), so its scores may differ in the last digits.
+        same += [d for d, _ in found] == [d for d, _ in brute_force(index, i)]
         # The baseline pays the same `add` (it keeps the same index), then scores every question.
         index.remove(i)
         w, c = time.perf_counter(), time.process_time()
         index.add(i, text)
-        slow = brute_force(index, i)
+        brute_force(index, i)
         base_wall.append(time.perf_counter() - w)
         base_cpu.append(time.process_time() - c)
-        same += [d for d, _ in found] == [d for d, _ in slow]
         if i % exact_every == 0:
             exact = _exact(index, i)
             exact_runs += 1

@@ -45,6 +45,8 @@ QUESTIONS = [
     ("Welke rol ziet de studiegroep voor middelgrote steden in de woningbouwopgave van de komende tien jaar?", True),
     ("Hoe zorgen we dat de opschalingskorting niet opnieuw vooral de G40-steden raakt?", False),
     ("Kan het nieuwe kabinet meerjarige afspraken maken in plaats van steeds nieuwe tijdelijke potjes?", False),
+    # A near-duplicate of the first: the moderator's console shows it with "lijkt op".
+    ("Hoe voorkomen we dat de regio een bestuurslaag wordt zonder grip van de gemeenteraad?", False),
 ]
 WORDS = ["verbindend", "efficiënt", "vermoeiend", "efficiënt", "onwennig", "toegankelijk", "efficiënt",
          "verbindend", "gezellig", "praktisch", "verbindingsgericht", "afstandelijk"]
@@ -218,8 +220,16 @@ def play(run: Run, server: Server) -> None:
     run.post(run.pages["organiser"], f"/e/{SLUG}/tables/seating", {"action": "publish"})
     run.phase("next")  # the lunch
     run.shoot("3-lunch", everyone)
+    run.post(run.pages["organiser"], f"/e/{SLUG}/organiser/agenda/seed", {})  # themes from debate and poll
     run.phase("next")  # Blik op 2021
-    run.shoot("4-closing", everyone)
+    themes = [t for (t,) in server.ids("SELECT id FROM agenda_theme ORDER BY position")]
+    for i, voter in enumerate([me, *run.crowd]):
+        picks = [themes[(i * 2 + k) % len(themes)] for k in range(min(3, len(themes)))][: 1 + i % 3]
+        context = voter if not hasattr(voter, "context") else voter.context.request
+        context.post(f"/e/{SLUG}/agenda/picks", headers={"Origin": server.base_url,
+                                                          "Content-Type": "application/x-www-form-urlencoded"},
+                     data="&".join(f"theme={t}" for t in picks))
+    run.shoot("4-closing", everyone + [f"presenter-{b}" for b in BEAMERS])
     run.phase("next")  # the end
     run.shoot("5-after", ["participant", "presenter"])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -63,6 +63,10 @@ class Event(Base):
     allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
     premoderation: Mapped[bool] = mapped_column(Boolean, default=True)
     default_locale: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
+    # The word filter (app/core/wordfilter.py) holds matching questions and poll answers for the moderator;
+    # filter_words are the organiser's extra words, one per line.
+    word_filter: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    filter_words: Mapped[str] = mapped_column(Text, default="", server_default="")
     archived_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     api_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped to revoke API tokens
     purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.core import wordfilter
 from app.core.input import InvalidInput, clean_text
 from app.db import utcnow
 from app.events import topics as events_topics
@@ -20,6 +21,7 @@ from app.events.service import new_event_code
 from app.i18n import LOCALES, N_
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+FILTER_WORDS_MAX = 2000  # the organiser's extra words for the word filter, all lines together
 TIME = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
 DEFAULT_PROGRAMME = [
     ("debate", "Het G40Gesprek", "11:30", "12:15"),
@@ -41,6 +43,24 @@ class EventForm:
     allow_anonymous: bool = True
     premoderation: bool = True
     default_locale: str = "nl"
+    word_filter: bool = True
+    filter_words: str = ""  # extra words for the word filter, one per line
+
+
+def clean_filter_words(value: str) -> str:
+    """The organiser's extra words: one per line, spaces tidied, empty lines gone."""
+    return "\n".join(line for line in (clean_text(line, FILTER_WORDS_MAX) for line in value.splitlines()) if line)
+
+
+def _filter_words_error(value: str) -> str | None:
+    words = clean_filter_words(value)
+    if len(words) > FILTER_WORDS_MAX:
+        return N_("The extra words can be at most 2000 characters together.")
+    for line in words.splitlines():
+        term = wordfilter.term(line)
+        if term is None or ((term.open_start or term.open_end) and term.letters < wordfilter.WILDCARD_MIN):
+            return N_("Each line of extra words needs a word, and a word with * at least 3 letters.")
+    return None
 
 
 def _validated(form: EventForm) -> tuple[str, date]:
@@ -59,6 +79,8 @@ def _validated(form: EventForm) -> tuple[str, date]:
             errors["day"] = N_("Give a date between the years 2000 and 2100.")
     if form.default_locale not in LOCALES:
         errors["default_locale"] = N_("Choose Dutch or English.")
+    if (filter_error := _filter_words_error(form.filter_words)) is not None:
+        errors["filter_words"] = filter_error
     if errors:
         raise InvalidInput(errors)
     return name, day
@@ -85,6 +107,7 @@ async def create_event(session: AsyncSession, form: EventForm) -> Event:
     event = Event(slug=await _unique_slug(session, slugify(f"{name}-{day.isoformat()}")), name=name, day=day,
                   code=await _unique_code(session), allow_anonymous=form.allow_anonymous,
                   premoderation=form.premoderation, default_locale=form.default_locale)
+    event.word_filter, event.filter_words = form.word_filter, clean_filter_words(form.filter_words)
     session.add(event)
     await session.flush()
     for position, (kind, title, start, end) in enumerate(DEFAULT_PROGRAMME, start=1):
@@ -98,6 +121,7 @@ async def update_event(session: AsyncSession, event: Event, form: EventForm) -> 
     event.name, event.day = _validated(form)
     event.allow_anonymous, event.premoderation = form.allow_anonymous, form.premoderation
     event.default_locale = form.default_locale
+    event.word_filter, event.filter_words = form.word_filter, clean_filter_words(form.filter_words)
     events_topics.programme_changed(session, event.id)
     return event
 
@@ -109,6 +133,7 @@ async def copy_event(session: AsyncSession, source: Event, day: date) -> Event:
                  name=source.name, day=day, code=await _unique_code(session),
                  allow_anonymous=source.allow_anonymous, premoderation=source.premoderation,
                  default_locale=source.default_locale)
+    copy.word_filter, copy.filter_words = source.word_filter, source.filter_words
     session.add(copy)
     await session.flush()
     for part in source.parts:

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.agenda import fragments as agenda_fragments
+from app.agenda import service as agenda
 from app.core.csv import csv_text
 from app.core.input import InvalidInput
 from app.core.web import answers_with_status, status_message
@@ -56,7 +58,11 @@ async def export_files(session: AsyncSession, event: Event) -> dict[str, bytes]:
         for person, seat in overview.members.get(table.id, []):
             seating_rows.append([table.name, table.host_name, table.topic, person.name, person.place,
                                  int(seat.opened_at is not None)])
-    files = {"vragen.csv": question_rows, "peiling.csv": poll_rows, "tafels.csv": seating_rows}
+    agenda_rows = [["theme", "source", "picks", "hidden"]]
+    for ranked in await agenda.ranking(session, event.id, include_hidden=True):
+        agenda_rows.append([ranked.theme.label, ranked.theme.source, ranked.picks, int(ranked.theme.hidden)])
+    files = {"vragen.csv": question_rows, "peiling.csv": poll_rows, "tafels.csv": seating_rows,
+             "agenda.csv": agenda_rows}
     return {name: csv_text(rows).encode() for name, rows in files.items()}
 
 
@@ -73,7 +79,8 @@ async def export_zip(request: Request) -> Response:
 
 
 async def report(request: Request) -> Response:
-    """One printable page: the poll's charts and tables, and the questions answered on air."""
+    """One printable page: the poll's charts and tables, the questions answered on air, and the closing part's
+    ranking of themes."""
     event = await _event(request)
     async with request.app.state.db.read() as session:
         event = await event_by_id(session, event.id)
@@ -85,10 +92,13 @@ async def report(request: Request) -> Response:
             results.append({"question": question, "tally": tally, "figure": charts.figure(tally)})
         public = await questions.public_questions(session, event.id)
         counters = await questions.counters(session, event.id)
+        ranked = await agenda.ranking(session, event.id)
+        pickers = await agenda.pickers(session, event.id)
     answered = [v for v in public if v.question.status == QuestionStatus.ANSWERED]
     return templates.TemplateResponse(request, "organiser/report.html", {
         "event": event, "results": results, "answered": answered, "counters": counters, "uses_charts": True,
-        "presenter": True, "summary": True})
+        "presenter": True, "summary": True, "agenda_ranking": ranked, "agenda_pickers": pickers,
+        "agenda_title": agenda_fragments.closing_title(event)})
 
 
 async def afterwards_page(request: Request) -> Response:

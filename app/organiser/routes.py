@@ -14,7 +14,7 @@ from app.core.web import answers_with_status, status_message
 from app.events import access, setup
 from app.events.models import PART_KINDS, Event
 from app.events.service import event_by_id, municipalities
-from app.i18n import gettext
+from app.i18n import gettext, ngettext
 from app.organiser import auth, service
 from app.organiser.api import api_token
 from app.polls import service as polls
@@ -97,7 +97,9 @@ def _event_form(data) -> setup.EventForm:
     return setup.EventForm(name=str(data.get("name", "")), day=str(data.get("day", "")),
                            allow_anonymous=data.get("allow_anonymous") == "1",
                            premoderation=data.get("premoderation") == "1",
-                           default_locale=str(data.get("default_locale", "nl")))
+                           default_locale=str(data.get("default_locale", "nl")),
+                           word_filter=data.get("word_filter") == "1",
+                           filter_words=str(data.get("filter_words", "")))
 
 
 async def dashboard(request: Request) -> Response:
@@ -191,6 +193,19 @@ async def rotate_api_token(request: Request) -> Response:
     return go(request, f"/e/{event.slug}/organiser#api-section")
 
 
+@answers_with_status
+async def seed_agenda(request: Request) -> Response:
+    """Put the closing part's themes ready from the debate's question clusters and the poll's leading answers."""
+    event = await _event(request)
+    async with request.app.state.db.write() as session:
+        added = await service.seed_agenda(session, event.id)
+    if not added:
+        return status_message(request, gettext("No new themes: the debate's themes (two or more published questions "
+                                               "each) and the poll's leading answers are all on the list already."))
+    return status_message(request, ngettext("%(num)s theme from the debate and the poll is on the list.",
+                                            "%(num)s themes from the debate and the poll are on the list.", added))
+
+
 async def run_page_part(request: Request, session, context: dict) -> dict:
     """On the page where the organiser runs the day: the question counters and the API token."""
     event = context["event"]
@@ -204,6 +219,7 @@ async def run_page_part(request: Request, session, context: dict) -> dict:
 
 routes = [
     Route("/e/{slug}/organiser/api-token", rotate_api_token, methods=["POST"]),
+    Route("/e/{slug}/organiser/agenda/seed", seed_agenda, methods=["POST"]),
     Route("/organiser", dashboard),
     Route("/organiser/login", login, methods=["GET", "POST"]),
     Route("/organiser/logout", logout, methods=["POST"]),

@@ -16,12 +16,13 @@ from app.templating import render_fragment
 
 async def _with_display_forms(session: AsyncSession, tally: service.Tally) -> service.Tally:
     """The cloud's words as people typed them ('efficiënt'), not as the keys they are counted by ('efficient')."""
-    if tally.question.kind == PollKind.WORDS and (tally.words or tally.hidden_words):
+    if tally.question.kind == PollKind.WORDS and (tally.words or tally.hidden_words or tally.held_words):
         typed = await session.execute(select(Ballot.normalised, Ballot.text).where(
             Ballot.question_id == tally.question.id, Ballot.normalised != ""))
         forms = display_forms(typed.all())
         tally.words = [(forms.get(word, word), n) for word, n in tally.words]
         tally.hidden_words = [(forms.get(word, word), n) for word, n in tally.hidden_words]
+        tally.held_words = [(forms.get(word, word), n, why) for word, n, why in tally.held_words]
     return tally
 
 

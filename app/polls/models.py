@@ -86,6 +86,8 @@ class Ballot(Base):
     text: Mapped[str] = mapped_column(String(300), default="")  # words / open text, as typed
     normalised: Mapped[str] = mapped_column(String(300), default="", index=True)  # words: the cloud's key
     approved: Mapped[bool] = mapped_column(Boolean, default=False)  # open text: shown only once approved
+    # The word the word filter held this answer for: a held word stays out of the cloud until the moderator shows it.
+    held_for: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -26,14 +25,8 @@ VOTE_LIMIT_FIELDS = 20
 
 @answers_with_status
 async def vote(request: Request) -> Response:
-    # The event and the person come from the short-lived memories that live sockets use (app/events/access.py),
-    # not from two queries: in a poll burst every vote is the same event and a participant votes many times.
-    event = await access.live_event(request, request.path_params["slug"])
-    if event is None:
-        raise HTTPException(404, "event")
-    participant_id = await access.live_participant_id(request, event)
-    if participant_id is None:
-        raise HTTPException(403, "participant")
+    # In a poll burst every vote is the same event and a participant votes many times: no query for either.
+    event, participant_id = await access.live_event_and_participant(request)
     await throttle.limit(request, throttle.POLL_VOTE, str(participant_id))
     data = await request.form()
     form = service.VoteForm(

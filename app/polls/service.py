@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Executable, Row, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Executable, Row, bindparam, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.core import wordfilter
 from app.core.input import InvalidInput, as_id, clean_text
 from app.db import insert_for, utcnow
 from app.events.models import Event
@@ -82,6 +83,13 @@ _QUESTION = (select(PollQuestion.kind, PollQuestion.status, PollQuestion.max_cho
 _OPTIONS = select(PollOption.id).where(PollOption.question_id == bindparam("question_id"))
 _CLEAR_CHOICES = delete(BallotChoice).where(BallotChoice.ballot_id == bindparam("ballot_id"))
 _CHOOSE = insert(BallotChoice)
+_FILTER = select(Event.word_filter, Event.filter_words).where(Event.id == bindparam("event_id"))
+# Whether the moderator has already decided on a word-cloud answer: hidden it, or let it show (a ballot with it
+# that is not held).
+_DECIDED = select(or_(
+    exists().where(HiddenWord.question_id == bindparam("question_id"), HiddenWord.normalised == bindparam("key")),
+    exists().where(Ballot.question_id == bindparam("question_id"), Ballot.normalised == bindparam("key"),
+                   Ballot.held_for.is_(None))))
 _UPSERTS: dict[str, Executable] = {}
 
 
@@ -96,7 +104,8 @@ def _upsert(session: AsyncSession) -> Executable:
             index_elements=[Ballot.question_id, Ballot.participant_id],
             # A changed open answer needs approval again; the same answer sent again keeps it.
             set_={"value": new.value, "text": new.text, "normalised": new.normalised, "updated_at": new.updated_at,
-                  "approved": case((Ballot.text == new.text, Ballot.approved), else_=False)},
+                  "approved": case((Ballot.text == new.text, Ballot.approved), else_=False),
+                  "held_for": case((Ballot.text == new.text, Ballot.held_for), else_=new.held_for)},
         ).returning(Ballot.id)
     return statement
 
@@ -148,6 +157,19 @@ async def _text_answer(connection: AsyncConnection, question: Row, question_id: 
     return _Answer(text=text)
 
 
+async def _held_for(connection: AsyncConnection, event_id: int, question_id: int, kind: str, text: str) -> str | None:
+    """Why the event's word filter holds a word or an open answer (the word as typed), or None. A word-cloud
+    answer the moderator has already shown or hidden is not held again: that decision stands."""
+    setting = (await connection.execute(_FILTER, {"event_id": event_id})).first()
+    match = wordfilter.check(text, wordfilter.extra_words(setting.filter_words)) \
+        if setting is not None and setting.word_filter else None
+    if match is None:
+        return None
+    if kind == PollKind.WORDS and await connection.scalar(_DECIDED, {"question_id": question_id, "key": normalise(text)}):
+        return None
+    return match.reason
+
+
 # One validator per kind of question; each raises InvalidInput or returns the answer to store. All take the same
 # arguments (only choices need the database) so that vote() can call whichever it finds.
 _ANSWER_OF: dict[str, Callable[[AsyncConnection, Row, int, VoteForm], Awaitable[_Answer]]] = {
@@ -175,11 +197,12 @@ async def vote(session: AsyncSession, event_id: int, participant_id: int, questi
     if question.status != PollStatus.OPEN:
         raise InvalidInput({"vote": N_("Voting on this question is closed.")})
     answer = await _ANSWER_OF.get(question.kind, _text_answer)(connection, question, question_id, form)
+    held_for = await _held_for(connection, event_id, question_id, question.kind, answer.text) if answer.text else None
 
     ballot_id: int = (await connection.execute(_upsert(session), {
         "question_id": question_id, "participant_id": participant_id, "value": answer.value, "text": answer.text,
         "normalised": normalise(answer.text) if question.kind == PollKind.WORDS else "", "approved": False,
-        "updated_at": utcnow()})).scalar_one()
+        "held_for": held_for, "updated_at": utcnow()})).scalar_one()
     if question.kind in CHOICE_KINDS:
         # Replace the selection in this same transaction: never half of the old and half of the new.
         await connection.execute(_CLEAR_CHOICES, {"ballot_id": ballot_id})
@@ -201,6 +224,9 @@ async def hide_word(session: AsyncSession, event: Event, question_id: int | None
         session.add(HiddenWord(question_id=question.id, normalised=key))
     elif not hidden and existing is not None:
         await session.delete(existing)
+    # The moderator has decided: a word the word filter held now shows, or stays hidden as any other.
+    await session.execute(update(Ballot).where(Ballot.question_id == question.id, Ballot.normalised == key,
+                                               Ballot.held_for.is_not(None)).values(held_for=None))
     topics.poll_changed(session, event.id)
 
 
@@ -210,6 +236,8 @@ async def approve_text(session: AsyncSession, event: Event, ballot_id: int | Non
     if ballot is None or question is None or question.event_id != event.id or question.kind != PollKind.TEXT:
         raise InvalidInput({"answer": N_("This answer does not exist.")})
     ballot.approved = approved
+    if approved:
+        ballot.held_for = None  # the moderator has seen why the word filter held it
     topics.poll_changed(session, event.id)
     return ballot
 
@@ -226,6 +254,7 @@ class Tally:
     mean: float | None = None
     words: list[tuple[str, int]] = field(default_factory=list)
     hidden_words: list[tuple[str, int]] = field(default_factory=list)
+    held_words: list[tuple[str, int, str]] = field(default_factory=list)  # held by the word filter: (word, count, why)
     answers: list[Ballot] = field(default_factory=list)  # open text: approved (all, for moderators)
 
     def rows(self) -> list[tuple[str, int]]:
@@ -236,6 +265,22 @@ class Tally:
 
     def percent(self, count: int) -> int:
         return round(100 * count / self.voters) if self.voters else 0
+
+
+async def _count_words(session: AsyncSession, question: PollQuestion, result: Tally) -> None:
+    """The cloud's words with their counts, the ones the moderator hid, and the ones the word filter holds (a held
+    word counts only once the moderator has shown it)."""
+    held = Ballot.held_for.is_not(None)
+    rows = (await session.execute(
+        select(Ballot.normalised, held, func.count(), func.min(Ballot.held_for))
+        .where(Ballot.question_id == question.id, Ballot.normalised != "").group_by(Ballot.normalised, held))).all()
+    counts = {word: n for word, is_held, n, _why in rows if not is_held}
+    result.held_words = sorted(((word, n, why) for word, is_held, n, why in rows if is_held),
+                               key=lambda item: (-item[1], item[0]))
+    hidden = set(await session.scalars(select(HiddenWord.normalised).where(HiddenWord.question_id == question.id)))
+    ordered = sorted(counts_for_cloud(counts).items(), key=lambda item: (-item[1], item[0]))
+    result.words = [(w, n) for w, n in ordered if w not in hidden][:60]
+    result.hidden_words = [(w, n) for w, n in ordered if w in hidden]
 
 
 async def tally(session: AsyncSession, question: PollQuestion, for_moderator: bool = False) -> Tally:
@@ -256,14 +301,7 @@ async def tally(session: AsyncSession, question: PollQuestion, for_moderator: bo
         total = sum(counts.values())
         result.mean = sum(v * n for v, n in counts.items()) / total if total else None
     elif question.kind == PollKind.WORDS:
-        counts = dict((await session.execute(
-            select(Ballot.normalised, func.count()).where(Ballot.question_id == question.id, Ballot.normalised != "")
-            .group_by(Ballot.normalised))).all())
-        hidden = set(await session.scalars(select(HiddenWord.normalised).where(HiddenWord.question_id == question.id)))
-        cloud = counts_for_cloud(counts)
-        ordered = sorted(cloud.items(), key=lambda item: (-item[1], item[0]))
-        result.words = [(w, n) for w, n in ordered if w not in hidden][:60]
-        result.hidden_words = [(w, n) for w, n in ordered if w in hidden]
+        await _count_words(session, question, result)
     else:
         query = select(Ballot).where(Ballot.question_id == question.id, Ballot.text != "").order_by(Ballot.id)
         if not for_moderator:

@@ -29,8 +29,10 @@ async def on_air_context(db: Database, event_id: int) -> dict:
 async def moderation_context(db: Database, event_id: int) -> dict:
     async with db.read() as session:
         event = await session.get(Event, event_id)
+        queue = await service.moderation_queue(session, event_id, reveal_anonymous=False)
+        service.attach_similar(queue)
         return {
-            "queue": await service.moderation_queue(session, event_id, reveal_anonymous=False),
+            "queue": queue,
             "counters": await service.counters(session, event_id),
             "invitations": await service.invitations(session, event_id),
             "people": await participants(session, event_id),

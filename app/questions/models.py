@@ -53,6 +53,8 @@ class Question(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     archived_votes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # kept through a purge
+    held_for: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the word the word filter held it for
+    similar_to: Mapped[str | None] = mapped_column(Text, nullable=True)  # "lijkt op": JSON [[question id, score], ...]
 
 
 class QuestionVote(Base):

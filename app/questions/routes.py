@@ -122,6 +122,17 @@ async def close_invitation(request: Request) -> Response:
     return status_message(request, gettext("Invitation closed."))
 
 
+async def show_themes(request: Request) -> Response:
+    """The queue grouped into themes, on request (clustering is too costly to redo on every live update). An htmx
+    request gets the fragment for the console; a plain one a page of its own."""
+    event, _link = await access.event_and_role(request, MODERATOR_ROLES)
+    async with request.app.state.db.read() as session:
+        found = await service.themes(session, event.id)
+    page = "questions/_themes.html" if request.headers.get("hx-request") else "questions/themes.html"
+    return templates.TemplateResponse(request, page, {"event": event, "themes": found},
+                                      headers={"cache-control": "no-store"})
+
+
 async def export_csv(request: Request) -> Response:
     event, _link = await access.event_and_role(request, MODERATOR_ROLES)
     async with request.app.state.db.read() as session:
@@ -197,6 +208,7 @@ routes = [
     Route("/e/{slug}/questions/{question_id}/vote", vote, methods=["POST"]),
     Route("/e/{slug}/invitations/{invitation_id}", answer_invitation, methods=["POST"]),
     Route("/e/{slug}/moderator/questions.csv", export_csv),
+    Route("/e/{slug}/moderator/themes", show_themes),
     Route("/e/{slug}/moderator/questions/{question_id}", moderate, methods=["POST"]),
     Route("/e/{slug}/moderator/invite", invite, methods=["POST"]),
     Route("/e/{slug}/moderator/invitations/{invitation_id}", close_invitation, methods=["POST"]),

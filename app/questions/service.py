@@ -4,6 +4,7 @@ has committed (nothing is acknowledged before COMMIT)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -11,12 +12,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import wordfilter
 from app.core.input import InvalidInput, clean_text
 from app.db import utcnow
 from app.events.models import Event, Participant
 from app.i18n import N_
 from app.questions import topics
 from app.questions.models import Invitation, InvitationStatus, Question, QuestionStatus, QuestionVote
+from app.questions.similar import SimilarityIndex
 from app.security import looks_like_token
 
 BODY_MAX = 500
@@ -59,13 +62,16 @@ async def submit(
     if recent >= RATE_LIMIT:
         raise InvalidInput({"body": N_("You have sent several questions in a short time. Wait a minute, then "
                                        "send your next one.")})
+    # A question the word filter matches waits for the moderator (never refused: nothing is lost).
+    held = wordfilter.check(text, wordfilter.extra_words(event.filter_words)) if event.word_filter else None
     question = Question(
         event_id=event.id,
         participant_id=participant.id,
         body=text,
         original_body=text,
         anonymous=anonymous,
-        status=QuestionStatus.PENDING if event.premoderation else QuestionStatus.APPROVED,
+        status=QuestionStatus.PENDING if event.premoderation or held else QuestionStatus.APPROVED,
+        held_for=held.reason if held else None,
         idempotency_key=token,
     )
     try:
@@ -78,6 +84,7 @@ async def submit(
         if existing is None:
             raise
         return existing, False
+    await suggest_similar(session, question)
     topics.asked(session, event.id, participant.id, published=question.status == QuestionStatus.APPROVED)
     return question, True
 
@@ -386,3 +393,59 @@ async def forget(session: AsyncSession, event_id: int, participant_ids: list[int
     await session.execute(update(Question).where(Question.participant_id.in_(participant_ids)).values(participant_id=None))
     await session.execute(delete(Invitation).where(Invitation.participant_id.in_(participant_ids)))
     topics.people_changed(session, event_id)
+
+
+# --- similar questions ("lijkt op") and themes ---------------------------------------------------------
+
+SIMILAR_SHOWN = 3
+MAX_INDEXES = 64  # events whose index this process keeps (a network day has one; tests make many)
+_indexes: dict[tuple[str, int], tuple[SimilarityIndex, dict[int, str]]] = {}
+
+
+async def event_index(session: AsyncSession, event_id: int) -> SimilarityIndex:
+    """The similarity index of an event's questions (all but the merged ones), kept per process and brought up to
+    date from the database on every use: another process's questions, edits, merges and a new database under the
+    same address are all picked up. Reading the ids and texts is one query; only what changed is re-indexed."""
+    key = (str(session.bind.url), event_id)
+    if key not in _indexes and len(_indexes) >= MAX_INDEXES:
+        _indexes.clear()
+    index, texts = _indexes.setdefault(key, (SimilarityIndex(), {}))
+    rows = dict((await session.execute(select(Question.id, Question.body).where(
+        Question.event_id == event_id, Question.status != QuestionStatus.MERGED).order_by(Question.id))).all())
+    for question_id in [i for i in texts if i not in rows]:
+        index.remove(question_id)
+        del texts[question_id]
+    for question_id, body in rows.items():
+        if texts.get(question_id) != body:
+            index.add(question_id, body)
+            texts[question_id] = body
+    return index
+
+
+async def suggest_similar(session: AsyncSession, question: Question) -> None:
+    """Remember which earlier questions a new one looks like, for the moderator's "lijkt op" (computed once, when
+    it arrives: the console then only reads)."""
+    await session.flush()
+    index = await event_index(session, question.event_id)
+    found = index.similar(question.id, limit=SIMILAR_SHOWN) if question.id in index else []
+    question.similar_to = json.dumps([[other, round(score, 2)] for other, score in found]) if found else None
+
+
+def attach_similar(queue: list[QuestionView]) -> None:
+    """Each queue item's "lijkt op": the stored suggestions that are still in the queue (not merged since)."""
+    by_id = {view.question.id: view for view in queue}
+    for view in queue:
+        stored = json.loads(view.question.similar_to) if view.question.similar_to else []
+        view.extra["similar"] = [(by_id[other], score) for other, score in stored if other in by_id]
+
+
+async def themes(session: AsyncSession, event_id: int) -> list[tuple[str, list[QuestionView]]]:
+    """The queue grouped into themes (two or more questions each), largest first, with a label of top terms."""
+    queue = [v for v in await moderation_queue(session, event_id, reveal_anonymous=False)
+             if v.question.status != QuestionStatus.DISMISSED]
+    by_id = {view.question.id: view for view in queue}
+    index = await event_index(session, event_id)
+    groups = [(cluster.label, [by_id[i] for i in cluster.ids if i in by_id])
+              for cluster in index.clusters(list(by_id))]
+    groups = [(label, views) for label, views in groups if len(views) >= 2]
+    return sorted(groups, key=lambda group: (-len(group[1]), -sum(v.votes for v in group[1])))

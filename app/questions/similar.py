@@ -24,6 +24,7 @@ the query's own vector is always computed with the current idf. Search is MaxSco
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -63,9 +64,24 @@ ENGLISH_STOP_WORDS = frozenset("""
 """.split())
 STOP_WORDS = DUTCH_STOP_WORDS | ENGLISH_STOP_WORDS
 
+# The frame of a question, not its subject: never a theme's label while it has another word. Only for labels: as
+# stop words they did not help "lijkt op" on the development set (docs/similar.md, what was tried).
+_LABEL_SKIP = frozenset("""
+    krijg krijgen krijgt kreeg kregen gekregen kom komen komt kwam kwamen gekomen zorgen zorgt maak maken maakt
+    gemaakt houd houden houdt hield geholpen helpen helpt gebruiken gebruikt vraag vragen vraagt gevraagd staan staat
+    stond betekent betekenen zien ziet gezien vinden vindt vond denken denkt verwacht verwachten blijven blijft bleef
+    laten laat zetten zet geven geeft gegeven nemen neemt genomen leggen legt lopen loopt brengen brengt pakken pakt
+    mag mogen lukt lukken nieuw nieuwe goed goede echt echte steeds weer nou eindelijk allemaal helemaal vooral gewoon
+    eigen extra genoeg jaar jaren keer manier mensen iets elkaar alleen inmiddels straks vaak tussen onder boven via
+    per sinds tijdens naast zodat terwijl hoeveel kijken kijkt plaats get gets make makes keep keeps new also any more
+    most
+""".split())
+
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; hyphens, apostrophes and punctuation separate words
 _SENTENCE_END = frozenset(".!?")
 _WORD_KEY = "="  # prefix of a whole-word feature; n-gram features are letters, digits and spaces, never "="
+_VOWELS = frozenset("aeiouy")
+_DOUBLE_CONSONANTS = frozenset(c + c for c in "bcdfgklmnprstvz")
 
 
 def fold(text: str) -> str:
@@ -74,25 +90,75 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _stem(token: str) -> str:
+    """Light Dutch stemming of a folded word, for the theme labels: the plural and inflection endings only
+    ("gemeenten", "gemeente" -> "gemeent"; "woningen" -> "woning"; "grote", "groot" -> "grot"; "steden" -> "stad"),
+    so that "provincie" and "provincies" count as one word. Not a dictionary form: never shown."""
+    if len(token) <= 3 or not token.isalpha():
+        return token
+    return _one_vowel(_strip_e(_strip_plural(token)))
+
+
+# Endings replaced whole: mogelijkheden -> mogelijkheid, energieen -> energie, raadsleden -> raadslid.
+_REPLACED_ENDINGS = (("heden", "heid"), ("ieen", "ie"), ("steden", "stad"), ("leden", "lid"))
+
+
+def _strip_plural(w: str) -> str:
+    for ending, replacement in _REPLACED_ENDINGS:
+        if w.endswith(ending):
+            return w[:-len(ending)] + replacement
+    if len(w) > 5 and w.endswith(("je", "jes")) and w[-4 if w.endswith("s") else -3] not in _VOWELS:
+        return w[:-3] if w.endswith("s") else w[:-2]  # diminutive: huisje, huisjes -> huis
+    if len(w) >= 5 and w.endswith("en") and w[-3] not in _VOWELS:
+        return _undouble(w[:-2])  # plural or infinitive: woningen -> woning, kosten -> kost, bossen -> bos
+    if len(w) >= 5 and w.endswith("s") and w[-2] not in "sj" and not w.endswith(("is", "us", "os")):
+        return w[:-1]  # plural: inwoners -> inwoner, corporaties -> corporatie
+    return w
+
+
+def _strip_e(w: str) -> str:
+    """An inflected adjective or a singular in -e: regionale -> regional, gemeente -> gemeent."""
+    return _undouble(w[:-1]) if len(w) >= 5 and w.endswith("e") and w[-2] not in _VOWELS else w
+
+
+def _undouble(w: str) -> str:
+    return w[:-1] if w[-2:] in _DOUBLE_CONSONANTS else w
+
+
+def _one_vowel(w: str) -> str:
+    """One spelling for the closed and the open syllable: "maak"/"maken" -> "mak", "groot"/"grote" -> "grot"."""
+    if len(w) >= 4 and w[-1] not in _VOWELS and w[-2] == w[-3] and w[-2] in "aeou" and w[-4] not in _VOWELS:
+        return w[:-2] + w[-1]
+    return w
+
+
 @dataclass(frozen=True, slots=True)
 class _Word:
     token: str  # folded
     surface: str  # as typed, for labels
     initial: bool  # first word of a sentence: its capital says nothing about how the word is written
+    follows: bool  # right after the previous word that counts, with only spaces between ("Den Haag")
+    fragment: bool  # glued to the word before by an apostrophe ("ers" of "mbo'ers"): no label on its own
 
 
 def _words(text: str) -> list[_Word]:
     out = []
     previous_end = 0
+    previous_counted = False
     for match in _WORD.finditer(text):
-        initial = previous_end == 0 or any(c in _SENTENCE_END for c in text[previous_end:match.start()])
+        between = text[previous_end:match.start()]
+        initial = previous_end == 0 or any(c in _SENTENCE_END for c in between)
+        fragment = previous_end > 0 and between in ("'", "\u2019")
+        follows = previous_counted and between.isspace()
         previous_end = match.end()
         surface = match.group()
         token = fold(surface)
         if not token.isalnum():  # a compatibility character that folds into something else ("½" -> "1⁄2")
             token = "".join(c for c in token if c.isalnum())
-        if (len(token) > 1 or token.isdigit()) and token not in STOP_WORDS:
-            out.append(_Word(token, surface, initial))
+        previous_counted = (len(token) > 1 or token.isdigit()) and token not in STOP_WORDS
+        if previous_counted:
+            out.append(_Word(token, surface, initial, follows, fragment))
     return out
 
 
@@ -386,28 +452,102 @@ class SimilarityIndex:
 
     def _terms(self, ids: list[int], count: int = 3) -> tuple[str, ...]:
         """The group's top words by class-based TF-IDF (in how many of its questions, times the word's idf in the
-        event), shared by two or more of its questions where it has enough of those; each in the form people typed
-        most (a capital only at a sentence's start counts half, so "Jeugdzorg" opening a question stays
-        "jeugdzorg", while "G40" and "Participatiewet" keep theirs)."""
-        docs = self._docs
-        in_questions: Counter[str] = Counter()
-        forms: dict[str, Counter[str]] = {}
+        event), shared by two or more of its questions where it has enough of those. Words are counted by stem
+        ("provincie" and "provincies" are one) and shown in the form people typed most (a capital only at a
+        sentence's start counts half, so "Jeugdzorg" opening a question stays "jeugdzorg", while "G40" and
+        "Participatiewet" keep theirs). Two words that always stand side by side in the group's questions are one
+        term ("Den Haag"). The frame of a question ("krijgen", "nieuwe", "zorgen"), fragments after an apostrophe,
+        and lower-case words and numbers of one or two characters ("af", "0") are never a label while the group
+        has any other word."""
+        tally = _LabelTally()
         for i in ids:
-            seen = set()
-            for w in docs[i].words:
-                weight = 0.5 if w.initial and w.surface[:1].isupper() and w.surface[1:].islower() else 1.0
-                forms.setdefault(w.token, Counter())[w.surface] += weight
-                if w.token not in seen:
-                    seen.add(w.token)
-                    in_questions[w.token] += 1
-        df, n = self._df, len(docs)
+            tally.add(self._docs[i].words)
+        df, n = self._df, len(self._docs)
 
-        def rank(token: str) -> tuple[bool, float, str]:
-            idf = math.log((1 + n) / (1 + df.get(_WORD_KEY + token, 0))) + 1.0
-            return (len(ids) > 1 and in_questions[token] < 2, -in_questions[token] * idf, token)
+        def idf(stem: str) -> float:  # of the word as the group typed it most
+            return math.log((1 + n) / (1 + df.get(_WORD_KEY + _most(tally.folded[stem]), 0))) + 1.0
 
-        best = sorted(in_questions, key=rank)[:count]
-        return tuple(forms[t].most_common(1)[0][0] for t in best)
+        joined = tally.joined()
+        used = {stem for pair in joined for stem in pair}
+        candidates = [s for s in tally.in_questions if s not in used]
+        if joined or any(s in tally.plain_forms for s in candidates):
+            candidates = [s for s in candidates if s in tally.plain_forms]
+        several = len(ids) > 1
+        ranked = sorted([(several and together < 2, -together * max(idf(a), idf(b)), a, (a, b))
+                         for (a, b), together in joined.items()]
+                        + [(several and tally.in_questions[s] < 2, -tally.in_questions[s] * idf(s), s, s)
+                           for s in candidates])
+        return tuple(tally.shown(key) for *_, key in ranked[:count])
+
+
+class _LabelTally:
+    """The words of a group's questions, counted for its label: by stem, in how many questions, in which forms."""
+
+    __slots__ = ("folded", "forms", "in_questions", "pair_forms", "pairs", "plain_forms")
+
+    def __init__(self) -> None:
+        self.in_questions: dict[str, int] = {}  # stem -> in how many of the group's questions
+        self.forms: dict[str, dict[str, float]] = {}  # stem -> form as typed -> weight
+        self.plain_forms: dict[str, dict[str, float]] = {}  # the same where fit for a label ("zorg", not "zorgen we")
+        self.folded: dict[str, dict[str, float]] = {}  # stem -> word as indexed -> count, for the idf
+        self.pairs: dict[tuple[str, str], int] = {}  # two stems side by side -> in how many questions
+        self.pair_forms: dict[tuple[str, str], dict[str, float]] = {}
+
+    def add(self, words: list[_Word]) -> None:
+        seen: set[object] = set()
+        previous: tuple[str, _Word] | None = None
+        for w in words:
+            stem = _stem(w.token)
+            weight = 0.5 if w.initial and w.surface[:1].isupper() and w.surface[1:].islower() else 1.0
+            if stem not in seen:
+                seen.add(stem)
+                self.in_questions[stem] = self.in_questions.get(stem, 0) + 1
+            _tally(self.forms, stem, w.surface, weight)
+            _tally(self.folded, stem, w.token, 1.0)
+            if _fit_for_label(w):
+                _tally(self.plain_forms, stem, w.surface, weight)
+            if previous is not None and w.follows:
+                pair = (previous[0], stem)
+                _tally(self.pair_forms, pair, f"{previous[1].surface} {w.surface}", weight)
+                if pair not in seen:
+                    seen.add(pair)
+                    self.pairs[pair] = self.pairs.get(pair, 0) + 1
+            previous = (stem, w)
+
+    def joined(self) -> dict[tuple[str, str], int]:
+        """Pairs of words fit for a label that always stand side by side, in two or more questions ("Den Haag")."""
+        out: dict[tuple[str, str], int] = {}
+        used: set[str] = set()
+        for (a, b), together in self.pairs.items():
+            if together >= 2 and together == self.in_questions[a] == self.in_questions[b] and a != b \
+                    and a in self.plain_forms and b in self.plain_forms and not used & {a, b}:
+                used.update((a, b))
+                out[(a, b)] = together
+        return out
+
+    def shown(self, key: str | tuple[str, str]) -> str:
+        """The form typed most: of the pair, or of the word where it was fit for a label."""
+        if isinstance(key, tuple):
+            return _most(self.pair_forms[key])
+        return _most(self.plain_forms.get(key) or self.forms[key])
+
+
+def _fit_for_label(w: _Word) -> bool:
+    short = len(w.token) < 3 and (w.surface.islower() or w.token.isdigit())
+    return not (w.fragment or short or w.token in _LABEL_SKIP)
+
+
+def _tally(table: dict, key: object, value: str, weight: float) -> None:
+    counts = table.get(key)
+    if counts is None:
+        table[key] = {value: weight}
+    else:
+        counts[value] = counts.get(value, 0.0) + weight
+
+
+def _most(counts: dict[str, float]) -> str:
+    """The key with the largest count; the first seen of a tie."""
+    return max(counts, key=counts.__getitem__)
 
 
 def _clamp(score: float) -> float:

@@ -61,7 +61,13 @@ def on_first_screen(page, locator, what: str) -> None:
     """Entirely inside the phone's first screen, the page not scrolled."""
     expect(locator).to_be_visible()
     assert page.evaluate("() => window.scrollY") == 0, f"{what}: the page was scrolled"
-    box = locator.bounding_box()
+    # A live snapshot may swap the fragment between the check above and the measurement: measure the new one.
+    box = None
+    for _ in range(20):
+        box = locator.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(50)
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], \
         f"{what} is not on the first screen of a {PHONE['width']}x{PHONE['height']} phone: {box}"
 

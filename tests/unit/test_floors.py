@@ -10,7 +10,7 @@ import pathlib
 import re
 
 APP = pathlib.Path(__file__).resolve().parents[2] / "app"
-DOMAINS = {"events": 1, "questions": 2, "polls": 2, "tables": 2, "organiser": 3}
+DOMAINS = {"events": 1, "questions": 2, "polls": 2, "tables": 2, "agenda": 2, "organiser": 3}
 TOP = {"main", "cli", "demo", "models", "migrations"}  # floor 4: they assemble the house
 
 
@@ -77,7 +77,8 @@ def test_the_floor_check_notices_an_upward_import(tmp_path: pathlib.Path) -> Non
 
 # ("participant:{id}" is left out: it is also the shape of an identity that the hub closes pages of.)
 TOPIC_SPELLING = re.compile(r"""f["'](programme|presenter|online|questions|moderation|onair|poll|"""
-                            r"""pollresults|pollpresenter|pollcontrol|ballot|seating|tables|tablehost|seat):\{""")
+                            r"""pollresults|pollpresenter|pollcontrol|ballot|seating|tables|tablehost|seat|"""
+                            r"""agenda|agendaboard|agendacontrol|agendamine):\{""")
 
 
 def test_only_a_domains_topics_module_spells_its_topics() -> None:

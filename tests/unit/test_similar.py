@@ -5,6 +5,8 @@ Timing is not asserted here (machines are shared): `python -m bench.similar` mea
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -128,8 +130,38 @@ def test_clusters_group_the_queue_by_theme_with_readable_labels():
     assert "jeugdzorg" in clusters[1].terms and "Jeugdzorg" not in clusters[1].terms
     assert clusters[1].label == " · ".join(clusters[1].terms)
     assert 2 <= len(clusters[0].terms) <= 3
+    assert "structureel geld" in clusters[1].terms  # two words always side by side in the theme are one term
     assert [c.ids for c in index.clusters([4, 5, 6, 99])] == [(4, 5), (6,)]
     assert index.clusters([]) == []
+
+
+def test_labels_skip_the_frame_of_a_question_and_count_a_word_by_its_stem():
+    index = SimilarityIndex()
+    for question_id, text in enumerate([
+        "Hoe krijgt de regio een sterkere stem in Den Haag?",
+        "Hoe zorgen we dat de regio een sterkere stem krijgt in Den Haag?",
+        "Krijgen de regio's meer invloed in Den Haag?",
+    ], start=1):
+        index.add(question_id, text)
+    (theme,) = index.clusters()
+    assert theme.terms[0] == "Den Haag"
+    assert "regio" in theme.terms and "regio's" not in theme.terms and "s" not in theme.terms
+    assert not {"krijgt", "krijgen", "zorgen"} & set(theme.terms)
+
+
+def test_every_theme_of_the_corpus_has_a_label_of_one_to_three_words_people_typed():
+    for heldout in (False, True):
+        qs = similar_corpus.questions(heldout)
+        index = SimilarityIndex()
+        for q in qs:
+            index.add(q.id, q.text)
+        typed = {q.id: set(re.findall(r"[^\W_]+", q.text)) for q in qs}
+        for theme in index.clusters():
+            assert 1 <= len(theme.terms) <= 3
+            for term in theme.terms:
+                # each word of a term is a whole word as typed in one of the theme's questions: no n-gram, no stem
+                assert all(any(word in typed[i] for i in theme.ids) for word in term.split(" ")), (term, theme.ids)
+                assert len(term) >= 2
 
 
 # --- properties ---
@@ -215,11 +247,14 @@ def test_similar_precision_and_recall_on_the_corpus():
 
 
 @pytest.mark.xfail(strict=True, reason="Issue 17 asks precision >= 0.8 and recall >= 0.7. Offline lexical similarity "
-                   "measures 0.46 / 0.36 on the development set at THRESHOLD (no threshold reaches both; "
-                   "docs/similar.md). Strict: when a better method reaches the target this fails, to be updated.")
+                   "measures 0.46 / 0.36 on the development set and 0.69 / 0.29 on the held-out set at THRESHOLD, and "
+                   "no threshold reaches both on either. A word + concept-map + n-gram scorer tuned on the development "
+                   "set reached 0.68 / 0.31 there and 0.86 / 0.16 held out (docs/similar.md). Strict: when a better "
+                   "method reaches the target on both sets this fails, to be updated.")
 def test_issue_17_target_precision_and_recall():
-    (m,) = measure([THRESHOLD], SimilarityIndex)
-    assert m.precision >= TARGET_PRECISION and m.recall >= TARGET_RECALL
+    for heldout in (False, True):
+        (m,) = measure([THRESHOLD], SimilarityIndex, heldout=heldout)
+        assert m.precision >= TARGET_PRECISION and m.recall >= TARGET_RECALL
 
 
 def test_the_corpus_is_as_described():

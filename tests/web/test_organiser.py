@@ -886,7 +886,7 @@ def test_export_zip_has_questions_poll_and_tables(settings, demo, people, browse
     response = organiser.get(f"{BASE}/export.zip")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert sorted(archive.namelist()) == ["peiling.csv", "tafels.csv", "vragen.csv"]
+    assert sorted(archive.namelist()) == ["agenda.csv", "peiling.csv", "tafels.csv", "vragen.csv"]
 
     questions = _csv_rows(archive.read("vragen.csv"))
     assert questions[0][:6] == ["id", "status", "votes", "question", "original", "asker"]

@@ -25,12 +25,13 @@ from tests.support.web import BASE, ERIK, FATIMA, JAN, MODERATOR, ORGANISER, bus
 PEOPLE = (ORGANISER, ERIK, FATIMA, JAN, MODERATOR)  # the cast of busy_day()
 
 # Rows about people: none may be left.
-PERSONAL = {"participant", "role_link", "seat", "invitation", "question_vote", "import_batch"}
+PERSONAL = {"participant", "role_link", "seat", "invitation", "question_vote", "import_batch", "agenda_pick"}
 # Kept for the anonymous results, with the person removed: these columns must be empty afterwards.
 ANONYMISED = {
     "question": {"participant_id": None},  # the question stays, without its asker
     "poll_ballot": {"participant_id": None},  # the vote stays in the tally, without its voter
     "lunch_table": {"host_name": "", "host_link_id": None, "host_municipality_id": None},
+    "agenda_theme": {"proposed_by": None},  # a theme a participant proposed stays on the agenda, without them
 }
 # No personal data by design (the value search below still looks into every one of them).
 NOT_PERSONAL = {
@@ -109,6 +110,10 @@ def test_purge_leaves_no_personal_data_in_any_table(settings, demo, browser, peo
                             follow_redirects=False)
     assert joined.status_code == 303
     assert people[ERIK].get(f"/e/{SLUG}").status_code == 200
+    # The closing part's agenda: Erik proposes a theme (which counts as his pick).
+    closing = query(settings, "SELECT id FROM programme_part WHERE kind = 'closing'")[0][0]
+    assert organiser.post(f"/e/{SLUG}/phase", {"action": "goto", "part": str(closing)}).status_code == 200
+    assert people[ERIK].post(f"/e/{SLUG}/agenda/propose", {"label": "Wonen voor jongeren"}).status_code == 200
 
     # There is something to remove everywhere this test looks (otherwise it proves nothing).
     for name in PERSONAL:

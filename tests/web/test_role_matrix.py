@@ -71,6 +71,7 @@ OTHER_POLL = "KANARIE-ANDERE-PEILING-3c5e"
 OTHER_TEXT = "KANARIE-ANDER-ANTWOORD-9b4d"
 OTHER_TABLE = "Kanarie Anderetafel"
 OTHER_HOST = "Kanarie Anderegastheer"
+OTHER_THEME = "KANARIE-ANDER-THEMA-5e1f"  # a theme of the other event's closing part
 
 FATIMA, ERIK, JAN, LOTTE = "Fatima Bouzid", "Erik van Dijk", "Jan de Boer", "Lotte Mulder"
 HOST_OTHER_TABLE, HOST_GUEST_TABLE, HOST_REISSUED = "Pieter Bakker", "Annemiek de Vries", "Ingrid Smit"
@@ -161,6 +162,8 @@ PROBES: list[Probe] = [
     P("GET", "/e/{slug}/table/open", PARTICIPANT),
     P("POST", "/e/{slug}/table/open", PARTICIPANT),
     P("POST", "/e/{slug}/table/topic", PARTICIPANT),
+    P("POST", "/e/{slug}/agenda/picks", PARTICIPANT),  # empty: no picks (during the closing), refused otherwise
+    P("POST", "/e/{slug}/agenda/propose", PARTICIPANT),
     # the role pages
     P("GET", "/e/{slug}/{view}", MODERATION, {"view": "moderator"}),
     P("GET", "/e/{slug}/{view}", PRESENTER, {"view": "presenter"}),
@@ -170,6 +173,7 @@ PROBES: list[Probe] = [
     # the moderator
     P("POST", "/e/{slug}/phase", MODERATION),
     P("GET", "/e/{slug}/moderator/questions.csv", MODERATION),
+    P("GET", "/e/{slug}/moderator/themes", MODERATION),  # the queue grouped into themes, on request
     P("POST", "/e/{slug}/moderator/questions/{question_id}", MODERATION, {"question_id": "@question"}),
     P("POST", "/e/{slug}/moderator/invite", MODERATION),
     P("POST", "/e/{slug}/moderator/invitations/{invitation_id}", MODERATION, {"invitation_id": "@invitation"}),
@@ -178,11 +182,14 @@ PROBES: list[Probe] = [
     P("POST", "/e/{slug}/polls/answers/{ballot_id}", MODERATION, {"ballot_id": "@ballot"}),
     P("POST", "/e/{slug}/polls/{question_id}/{action}", MODERATION, {"question_id": "@poll", "action": "open"}),
     P("POST", "/e/{slug}/polls/{question_id}/{action}", MODERATION, {"question_id": "@poll", "action": "nonsense"}),
+    P("POST", "/e/{slug}/agenda/themes", MODERATION),
+    P("POST", "/e/{slug}/agenda/themes/{theme_id}", MODERATION, {"theme_id": "@theme"}),
     # the organiser
     P("GET", "/organiser", ORGANISER),
     P("POST", "/organiser/events", ORGANISER),
     P("POST", "/e/{slug}/organiser/settings", ORGANISER, form={"premoderation": "1", "allow_anonymous": "1"}),
     P("POST", "/e/{slug}/organiser/api-token", ORGANISER),
+    P("POST", "/e/{slug}/organiser/agenda/seed", ORGANISER),  # adds only what the debate and the poll raised
     P("GET", "/e/{slug}/organiser/setup", ORGANISER),
     P("POST", "/e/{slug}/organiser/event", ORGANISER),
     P("POST", "/e/{slug}/organiser/duplicate", ORGANISER),
@@ -412,6 +419,7 @@ def world(matrix_settings: Settings, matrix_client: TestClient) -> World:
                 follow_redirects=False), "other poll")
     other_poll = one(s, "SELECT id FROM poll_question WHERE prompt = :p", p=OTHER_POLL)
     ok(org.post(f"{ob}/polls/{other_poll}/open"), "open other poll")
+    ok(org.post(f"{ob}/agenda/themes", {"label": OTHER_THEME}), "other theme")
     other_person = browser()
     sign_in(other_person, f"/j/{participant_token(s, OTHER_PERSON)}")
     other_moderator = browser()
@@ -429,6 +437,7 @@ def world(matrix_settings: Settings, matrix_client: TestClient) -> World:
 
     # --- the demo event ---
     eb = f"/e/{SLUG}"
+    ok(org.post(f"{eb}/agenda/themes", {"label": "Wonen en bouwen"}), "theme")
     ok(org.post(f"{eb}/organiser/participants/new", {"name": GUEST, "municipality": zwolle},
                 follow_redirects=False), "guest")
     ok(org.post(f"{eb}/tables/seating", {"action": "preview", "seed": "1"}), "seating")
@@ -537,6 +546,7 @@ def world(matrix_settings: Settings, matrix_client: TestClient) -> World:
         Canary(OTHER_TEXT, OTHER_INSIDERS),
         Canary(OTHER_TABLE, OTHER_INSIDERS | {"api-other"}),
         Canary(OTHER_HOST, OTHER_INSIDERS | {"api-other"}),
+        Canary(OTHER_THEME, OTHER_INSIDERS),
         Canary(one(s, "SELECT code FROM event WHERE id = :e", e=other_id), OTHER_INSIDERS),
         Canary(SECOND_PENDING, frozenset({"asker"}) | MODERATORS, must_show=False),  # only sent in the live test
         Canary(SECOND_TEXT, MODERATORS, must_show=False),
@@ -578,6 +588,7 @@ def world(matrix_settings: Settings, matrix_client: TestClient) -> World:
             "participant_token": participant_token(s, FATIMA), "role_token": role_token(s, "Presentatiescherm"),
             "words_poll": first("SELECT id FROM poll_question WHERE event_id = :e AND kind = 'words'", e=own_id),
             "guest_table": str(table_of[HOST_GUEST_TABLE]), "guest": str(pid[GUEST]),
+            "theme": first("SELECT MIN(id) FROM agenda_theme WHERE event_id = :e", e=own_id),
         },
         "other": {
             "question": str(other_question), "poll": str(other_poll), "participant": str(other_pid),
@@ -587,6 +598,7 @@ def world(matrix_settings: Settings, matrix_client: TestClient) -> World:
             "part": part(other_id), "table": first("SELECT id FROM lunch_table WHERE event_id = :e", e=other_id),
             "role_link": first("SELECT id FROM role_link WHERE label = :l", l=OTHER_MODERATOR),
             "participant_token": participant_token(s, OTHER_PERSON), "role_token": role_token(s, OTHER_MODERATOR),
+            "theme": first("SELECT MIN(id) FROM agenda_theme WHERE event_id = :e", e=other_id),
         },
     }
     actors = {"organiser": org, "moderator": moderator, "asker": people[ERIK], "voter": voter, "author": author,
@@ -914,6 +926,9 @@ OTHER_EVENT_STATE = [
     "WHERE r.event_id = :e ORDER BY s.participant_id",
     "SELECT id, kind, title, starts_at, ends_at FROM programme_part WHERE event_id = :e ORDER BY id",
     "SELECT id FROM import_batch WHERE event_id = :e ORDER BY id",
+    "SELECT id, label, hidden, proposed_by FROM agenda_theme WHERE event_id = :e ORDER BY id",
+    "SELECT p.theme_id, p.participant_id FROM agenda_pick p JOIN agenda_theme t ON t.id = p.theme_id "
+    "WHERE t.event_id = :e ORDER BY p.theme_id, p.participant_id",
     "SELECT status, current_part_id, api_version, premoderation, allow_anonymous FROM event WHERE id = :e",
 ]
 
@@ -965,6 +980,9 @@ def test_the_other_events_ids_are_refused_through_this_events_urls(world: World)
         ("moderator", "POST", f"{e}/polls/{other['poll']}/words", {"word": "kanarie", "hidden": "1"},
          f"{e}/polls/{own['words_poll']}/words"),
         ("moderator", "POST", f"{e}/polls/answers/{other['ballot']}", {"approved": "1"}, f"{e}/polls/answers/{own['ballot']}"),
+        ("moderator", "POST", f"{e}/agenda/themes/{other['theme']}", {"action": "show"}, f"{e}/agenda/themes/{own['theme']}"),
+        ("moderator", "POST", f"{e}/agenda/themes/{other['theme']}", {"action": "hide"}, None),
+        ("participant", "POST", f"{e}/agenda/picks", {"theme": other["theme"]}, None),
         ("organiser", "POST", f"{e}/phase", {"action": "goto", "part": other["part"]},
          (f"{e}/phase", {"action": "goto", "part": own["part"]})),
         ("organiser", "POST", f"{e}/tables/move", {"participant": other["participant"], "table": own["table"]}, None),
