@@ -210,9 +210,12 @@ async def _merge(session: AsyncSession, event: Event, source: Question, into_id:
     for participant_id in voters - already:
         session.add(QuestionVote(question_id=target.id, participant_id=participant_id))
     await session.execute(delete(QuestionVote).where(QuestionVote.question_id == source.id))
+    # A published duplicate publishes the question it joins (its voters keep seeing what they supported); two
+    # questions still waiting for moderation stay waiting: a merge is no approval.
+    source_was_published = source.status != QuestionStatus.PENDING
     source.status, source.merged_into_id = QuestionStatus.MERGED, target.id
     await session.execute(update(Question).where(Question.merged_into_id == source.id).values(merged_into_id=target.id))
-    if target.status == QuestionStatus.PENDING and source.status != QuestionStatus.PENDING:
+    if target.status == QuestionStatus.PENDING and source_was_published:
         target.status = QuestionStatus.APPROVED
     return target
 

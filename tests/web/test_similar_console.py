@@ -85,3 +85,19 @@ def test_themes_group_the_queue(settings, people):
 def test_themes_are_for_moderators_only(settings, people):
     for who in (ERIK, "presenter:Presentatiescherm"):
         assert people[who].get(f"/e/{SLUG}/moderator/themes").status_code == 403
+
+
+def test_merging_two_waiting_questions_publishes_neither(settings, people):
+    """One click on "lijkt op" is a merge, not an approval: the kept question still waits for moderation. A
+    published duplicate does publish the question it joins (its voters keep seeing it)."""
+    ask(people[ERIK], FIRST)
+    ask(people[FATIMA], ALIKE)
+    first, alike = question_id(settings, FIRST), question_id(settings, ALIKE)
+    moderate(people[MODERATOR], alike, "merge", check=True, into=str(first))
+    assert query(settings, "SELECT status FROM question WHERE id = :i", i=first) == [("pending",)]
+    assert FIRST not in people[JAN].get(f"/e/{SLUG}").text
+    ask(people[JAN], OTHER)
+    other = question_id(settings, OTHER)
+    moderate(people[MODERATOR], other, "approve", check=True)
+    moderate(people[MODERATOR], other, "merge", check=True, into=str(first))
+    assert query(settings, "SELECT status FROM question WHERE id = :i", i=first) == [("approved",)]
