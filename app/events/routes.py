@@ -221,7 +221,8 @@ async def change_phase(request: Request) -> Response:
 
 
 async def update_settings(request: Request) -> Response:
-    """The organiser switches pre-moderation and anonymous questions on or off."""
+    """The organiser switches pre-moderation, anonymous questions and the word filter on or off (a checkbox that is
+    not sent is off, as in any HTML form)."""
     data = await request.form()
     async with _db(request).read() as session:
         event = await access.event_or_404(session, request.path_params["slug"])
@@ -230,6 +231,7 @@ async def update_settings(request: Request) -> Response:
         event = await service.event_by_id(session, event.id)
         event.premoderation = data.get("premoderation") == "1"
         event.allow_anonymous = data.get("allow_anonymous") == "1"
+        event.word_filter = data.get("word_filter") == "1"
     return templates.TemplateResponse(request, "organiser/_settings.html", {"event": event, "saved": True})
 
 

@@ -100,6 +100,8 @@ WHO_MAY = {
     "/e/{slug}/polls/{question_id}/vote": PARTICIPANT,
     "/e/{slug}/table/topic": PARTICIPANT,
     "/e/{slug}/table/open": PARTICIPANT,
+    "/e/{slug}/agenda/picks": PARTICIPANT,
+    "/e/{slug}/agenda/propose": PARTICIPANT,
     "/e/{slug}/phase": MODERATOR,
     "/e/{slug}/moderator/questions/{question_id}": MODERATOR,
     "/e/{slug}/moderator/invite": MODERATOR,
@@ -107,6 +109,8 @@ WHO_MAY = {
     "/e/{slug}/polls/{question_id}/words": MODERATOR,
     "/e/{slug}/polls/answers/{ballot_id}": MODERATOR,
     "/e/{slug}/polls/{question_id}/{action}": MODERATOR,
+    "/e/{slug}/agenda/themes": MODERATOR,
+    "/e/{slug}/agenda/themes/{theme_id}": MODERATOR,
 }
 
 

@@ -37,7 +37,8 @@ def save_event(settings, people, **fields: str):
 
 
 def test_a_profane_question_waits_for_the_moderator_with_its_reason(settings, people):
-    people[ORGANISER].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1"})  # pre-moderation off
+    # Pre-moderation off, the word filter left on.
+    people[ORGANISER].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1", "word_filter": "1"})
     body = "Wat een teringzooi bij de uitkeringen, wie lost dit op?"
     with people[MODERATOR].websocket(f"/ws/moderator/{SLUG}") as ws:
         answer = ask(people[ERIK], body)
@@ -75,6 +76,24 @@ def test_with_the_filter_off_a_question_is_published_as_usual(settings, people):
     ask(people[ERIK], "Wat een teringzooi bij de uitkeringen")
     assert query(settings, "SELECT status, held_for FROM question") == [("approved", None)]
     assert "teringzooi" in people[FATIMA].get(f"/e/{SLUG}").text
+
+
+def test_the_run_pages_quick_settings_switch_the_filter_off_and_on(settings, people):
+    run = people[ORGANISER].get(BASE).text  # the run page
+    assert 'id="word-filter" name="word_filter" value="1"' in run and "checked" in run.split('id="word-filter"')[1][:80]
+    people[ORGANISER].post(f"/e/{SLUG}/organiser/settings", {"allow_anonymous": "1"})  # the box not ticked
+    assert query(settings, "SELECT word_filter, premoderation FROM event") == [(0, 0)]
+    ask(people[ERIK], "Wat een teringzooi bij de uitkeringen")
+    assert query(settings, "SELECT status, held_for FROM question") == [("approved", None)]
+    answer = people[ORGANISER].post(f"/e/{SLUG}/organiser/settings", {"word_filter": "1"})
+    assert answer.status_code == 200 and "checked" in answer.text.split('id="word-filter"')[1][:80]
+    assert query(settings, "SELECT word_filter, premoderation FROM event") == [(1, 0)]
+    ask(people[FATIMA], "Nog meer teringzooi")
+    assert query(settings, "SELECT status, held_for FROM question WHERE body = 'Nog meer teringzooi'") == [
+        ("pending", "teringzooi")]
+    # Only the organiser may switch it.
+    assert people[MODERATOR].post(f"/e/{SLUG}/organiser/settings", {}).status_code == 403
+    assert scalar(settings, "SELECT word_filter FROM event") == 1
 
 
 def test_the_organisers_extra_words_are_filtered(settings, people):
