@@ -220,6 +220,9 @@ def play(run: Run, server: Server) -> None:
     run.post(run.pages["organiser"], f"/e/{SLUG}/tables/seating", {"action": "publish"})
     run.phase("next")  # the lunch
     run.shoot("3-lunch", everyone)
+    # The host's whole page: below the guest list, the talking points the debate and the poll gave (live).
+    run.pages["host"].screenshot(path=str(run.out / "3-lunch-host-laptop-full.png"), full_page=True)
+    print("   3-lunch-host-laptop-full.png")
     run.post(run.pages["organiser"], f"/e/{SLUG}/organiser/agenda/seed", {})  # themes from debate and poll
     run.phase("next")  # Blik op 2021
     themes = [t for (t,) in server.ids("SELECT id FROM agenda_theme ORDER BY position")]

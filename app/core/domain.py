@@ -61,8 +61,8 @@ class PageParts:
 TALKING_POINTS = "layout/_talking_points.html"
 
 
-def with_talking_points(context: dict[str, Any], points: list[tuple[str, str]]) -> dict[str, Any]:
-    """A host page part's conversation starters, (label, text) each: several domains add to one list."""
+def with_talking_points(context: dict[str, Any], fragment: str, fragment_context: dict[str, Any]) -> dict[str, Any]:
+    """A host page part's conversation starters: several domains each add a live fragment to one card."""
     sections = context.get("sections", [])
-    return {"talking_points": [*context.get("talking_points", []), *points],
+    return {**fragment_context, "talking_point_parts": [*context.get("talking_point_parts", []), fragment],
             "sections": sections if TALKING_POINTS in sections else [*sections, TALKING_POINTS]}

@@ -9,7 +9,8 @@ DOMAIN = Domain(
     page_parts={"host": (5, routes.host_part), "participant": (2, routes.participant_part),
                 "presenter": (2, routes.presenter_part),
                 "moderator": (2, routes.control_part), "organiser": (2, routes.control_part)},
-    live_topics={"participant": routes.participant_topics, "presenter": routes.presenter_topics,
+    live_topics={"host": routes.host_topics, "participant": routes.participant_topics,
+                 "presenter": routes.presenter_topics,
                  "moderator": routes.control_topics, "organiser": routes.control_topics},
     renderers=fragments.renderers,
 )

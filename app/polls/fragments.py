@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,6 +64,30 @@ async def control_context(db: Database, event_id: int) -> dict:
         return {"event": await session.get(Event, event_id), "poll_questions": questions, "tallies": tallies}
 
 
+@dataclass(frozen=True, slots=True)
+class TalkingPoint:
+    prompt: str
+    label: str
+    count: int
+    voters: int
+    mean: float | None
+
+
+async def talking_points_context(db: Database, event_id: int) -> dict:
+    """The hosts' starters from the poll: each closed question's leading answer (open answers are not counted)."""
+    points = []
+    async with db.read() as session:
+        for question in await service.questions(session, event_id):
+            if question.status != PollStatus.CLOSED or question.kind == PollKind.TEXT:
+                continue
+            tally = await _with_display_forms(session, await service.tally(session, question))
+            rows = tally.rows() or tally.words
+            if rows and tally.voters:
+                label, count = max(rows, key=lambda row: row[1])
+                points.append(TalkingPoint(question.prompt, label, count, tally.voters, tally.mean))
+    return {"poll_points": points}
+
+
 def renderers(db: Database, hub: Hub) -> dict[str, Renderer]:
     """The renderer of each of this domain's topic kinds (see topics.py)."""
 
@@ -83,4 +109,8 @@ def renderers(db: Database, hub: Hub) -> dict[str, Renderer]:
         return render_fragment("polls/_my_ballot.html", oob=True,
                                **await ballot_context(db, int(event_id), int(participant_id)))
 
-    return {"poll": question, "pollresults": results, "pollpresenter": presenter, "pollcontrol": control, "ballot": ballot}
+    async def talking_points(key: str) -> str:
+        return render_fragment("polls/_talking_points.html", oob=True, **await talking_points_context(db, int(key)))
+
+    return {"poll": question, "pollresults": results, "pollpresenter": presenter, "pollcontrol": control, "ballot": ballot,
+            "hostpolls": talking_points}

@@ -17,7 +17,6 @@ from app.events import access
 from app.i18n import gettext
 from app.live.socket import Viewer
 from app.polls import fragments, service, topics
-from app.polls.models import PollKind, PollStatus
 from app.templating import render_fragment
 
 VOTE_LIMIT_FIELDS = 20
@@ -125,17 +124,12 @@ async def participant_part(request: Request, session, context: dict) -> dict:
 
 async def host_part(request: Request, session: AsyncSession, context: dict) -> dict:
     """The lunch hosts' conversation starters: each closed poll question's leading answer."""
-    points = []
-    for question in await service.questions(session, context["event"].id):
-        if question.status != PollStatus.CLOSED or question.kind == PollKind.TEXT:
-            continue
-        tally = await service.tally(session, question)
-        rows = tally.rows() or tally.words
-        if rows and tally.voters:
-            label, count = max(rows, key=lambda row: row[1])
-            mean = f", {gettext('mean')} {tally.mean:.1f}" if tally.mean is not None else ""
-            points.append((gettext("Poll"), f"{question.prompt} — {label} ({count}/{tally.voters}){mean}"))
-    return with_talking_points(context, points)
+    return with_talking_points(context, "polls/_talking_points.html",
+                               await fragments.talking_points_context(request.app.state.db, context["event"].id))
+
+
+async def host_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.talking_points(viewer.event_id)]
 
 
 async def presenter_part(request: Request, session, context: dict) -> dict:

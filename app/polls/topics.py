@@ -26,6 +26,11 @@ def control(event_id: int) -> str:
     return f"pollcontrol:{event_id}"
 
 
+def talking_points(event_id: int) -> str:
+    """The hosts' conversation starters from the poll: the closed questions' leading answers."""
+    return f"hostpolls:{event_id}"
+
+
 def ballot(event_id: int, participant_id: int) -> str:
     return f"ballot:{event_id}:{participant_id}"
 
@@ -35,8 +40,9 @@ def every(event_id: int) -> list[str]:
 
 
 def poll_changed(session: AsyncSession, event_id: int) -> None:
-    """A question opened or closed, or its answers moderated: every screen of the poll follows."""
-    changed(session, *every(event_id))
+    """A question opened or closed, or its answers moderated: every screen of the poll follows, and the hosts'
+    talking points (they show closed questions only, so a vote does not touch them)."""
+    changed(session, *every(event_id), talking_points(event_id))
 
 
 def vote_changed(session: AsyncSession, event_id: int, participant_id: int) -> None:

@@ -9,7 +9,7 @@ DOMAIN = Domain(
     page_parts={"host": (4, routes.host_part), "participant": (1, routes.participant_part),
                 "moderator": (1, routes.moderator_part),
                 "presenter": (1, routes.presenter_part)},
-    live_topics={"participant": routes.participant_topics, "moderator": routes.moderator_topics,
+    live_topics={"host": routes.host_topics, "participant": routes.participant_topics, "moderator": routes.moderator_topics,
                  "presenter": routes.presenter_topics},
     renderers=fragments.renderers,
 )

@@ -19,6 +19,15 @@ async def public_context(db: Database, event_id: int) -> dict:
                 "event": await session.get(Event, event_id)}
 
 
+async def talking_points_context(db: Database, event_id: int) -> dict:
+    """The hosts' starters from the debate: three questions answered on air, and the three most supported open
+    ones (a question nobody supported is no talking point)."""
+    async with db.read() as session:
+        public = await service.public_questions(session, event_id)
+    return {"answered": [v for v in public if v.question.status == QuestionStatus.ANSWERED][:3],
+            "popular": [v for v in public if v.question.status == QuestionStatus.APPROVED and v.votes][:3]}
+
+
 async def on_air_context(db: Database, event_id: int) -> dict:
     async with db.read() as session:
         shortlisted = await session.scalar(select(func.count()).select_from(Question).where(
@@ -73,4 +82,8 @@ def renderers(db: Database, hub: Hub) -> dict[str, Renderer]:
         return render_fragment("questions/_mine.html", oob=True, **ctx) + render_fragment(
             "questions/_invitation.html", oob=True, **ctx)
 
-    return {"questions": public, "onair": on_air, "moderation": moderation, "participant": personal}
+    async def talking_points(key: str) -> str:
+        return render_fragment("questions/_talking_points.html", oob=True, **await talking_points_context(db, int(key)))
+
+    return {"questions": public, "onair": on_air, "moderation": moderation, "participant": personal,
+            "hostquestions": talking_points}

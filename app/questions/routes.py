@@ -177,11 +177,12 @@ async def moderator_part(request: Request, session, context: dict) -> dict:
 
 async def host_part(request: Request, session: AsyncSession, context: dict) -> dict:
     """The lunch hosts' conversation starters: questions answered on air, the most supported open ones."""
-    public = await service.public_questions(session, context["event"].id)
-    answered = [v for v in public if v.question.status == QuestionStatus.ANSWERED][:3]
-    popular = [v for v in public if v.question.status == QuestionStatus.APPROVED][:3]
-    return with_talking_points(context, [(gettext("Discussed on air"), v.question.body) for v in answered] + [
-        (gettext("Much supported, not yet answered"), f"{v.question.body} ({v.votes})") for v in popular])
+    return with_talking_points(context, "questions/_talking_points.html",
+                               await fragments.talking_points_context(request.app.state.db, context["event"].id))
+
+
+async def host_topics(db: Database, viewer: Viewer) -> list[str]:
+    return [topics.talking_points(viewer.event_id)]
 
 
 async def presenter_part(request: Request, session, context: dict) -> dict:

@@ -22,23 +22,33 @@ def on_air(event_id: int) -> str:
     return f"onair:{event_id}"
 
 
+def talking_points(event_id: int) -> str:
+    """The hosts' conversation starters from the debate: they follow the public list."""
+    return f"hostquestions:{event_id}"
+
+
 def personal(participant_id: int) -> str:
     return f"participant:{participant_id}"
 
 
+def public_lists(event_id: int) -> list[str]:
+    """The public list and what follows it."""
+    return [public(event_id), talking_points(event_id)]
+
+
 def asked(session: AsyncSession, event_id: int, asker_id: int, published: bool) -> None:
     """A new question: the queue and the asker's own list, and the public list when it skipped moderation."""
-    changed(session, moderation(event_id), personal(asker_id), *([public(event_id)] if published else []))
+    changed(session, moderation(event_id), personal(asker_id), *(public_lists(event_id) if published else []))
 
 
 def votes_changed(session: AsyncSession, event_id: int, voter_id: int) -> None:
     """An upvote given or withdrawn: every list that counts votes, and the voter's own ticks."""
-    changed(session, public(event_id), personal(voter_id), on_air(event_id), moderation(event_id))
+    changed(session, *public_lists(event_id), personal(voter_id), on_air(event_id), moderation(event_id))
 
 
 def moderated(session: AsyncSession, event_id: int, asker_ids: Iterable[int]) -> None:
     """A moderator's action on a question: every list, and the own list of each asker whose question moved."""
-    changed(session, moderation(event_id), public(event_id), on_air(event_id), *[personal(p) for p in asker_ids])
+    changed(session, moderation(event_id), *public_lists(event_id), on_air(event_id), *[personal(p) for p in asker_ids])
 
 
 def invitation_changed(session: AsyncSession, event_id: int, participant_id: int) -> None:
@@ -48,4 +58,4 @@ def invitation_changed(session: AsyncSession, event_id: int, participant_id: int
 
 def people_changed(session: AsyncSession, event_id: int) -> None:
     """A participant renamed or removed (by the organiser): the askers' names on the public list and in the queue."""
-    changed(session, public(event_id), moderation(event_id))
+    changed(session, *public_lists(event_id), moderation(event_id))
