@@ -31,8 +31,6 @@ pytestmark = pytest.mark.own_server
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-
-
 person = new_person  # (open a link as someone, online and marked)
 
 
@@ -42,8 +40,6 @@ def moderator(new_page, server, **kw):
 
 def presenter(new_page, server, **kw):
     return person(new_page, server, PRESENTER, PRESENTER_PAGE, **kw)
-
-
 
 
 def ask(page, text: str) -> None:

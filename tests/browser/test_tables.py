@@ -31,14 +31,6 @@ pytestmark = pytest.mark.own_server
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
 def open_host(new_page, server, host: str, **kw):
     page = new_person(new_page, server, f"host:{host}", HOST_PAGE, **kw)
     expect(page.locator("#host-table-title")).to_have_text(TABLE_OF[host])
