@@ -305,9 +305,46 @@
     }, true);
   });
 
+  // --- The consoles lead with the running part ------------------------------------------------------------
+  // On the organiser's and the moderator's consoles, the section of the part that runs now (the seating at lunch,
+  // the poll's control during the poll) comes first in its column, so the work of the moment is on the first
+  // screen; the others keep the programme's order. Moved in the DOM, not with CSS order, so the keyboard and
+  // screen-reader order is the order that is seen. Nothing moves while something in it has focus.
+  var PART_ORDER = ["debate", "poll", "lunch", "closing"];
+  function leadWithRunningPart() {
+    var programme = document.getElementById("programme");
+    if (!programme) return;
+    var phase = programme.dataset.phase;
+    var active = document.activeElement;
+    document.querySelectorAll("[data-leads-with-phase]").forEach(function (column) {
+      var children = Array.prototype.slice.call(column.children);
+      function rank(el) {
+        if (el.hasAttribute("data-stays-first")) return -2;
+        var kind = el.getAttribute("data-part-kind");
+        if (kind === phase) return -1;
+        var at = PART_ORDER.indexOf(kind);
+        return at < 0 ? PART_ORDER.length : at;
+      }
+      var wanted = children.map(function (el, i) { return { el: el, rank: rank(el), i: i }; })
+        .sort(function (a, b) { return a.rank - b.rank || a.i - b.i; });
+      // Which elements have to move (one at a time, as insertBefore does)? Not one that holds the focus.
+      var order = children.slice(), moving = [];
+      wanted.forEach(function (item, i) {
+        if (order[i] !== item.el) {
+          moving.push(item.el);
+          order.splice(order.indexOf(item.el), 1);
+          order.splice(i, 0, item.el);
+        }
+      });
+      if (moving.some(function (el) { return el.contains(active); })) return;
+      moving.forEach(function (el) { column.insertBefore(el, column.children[order.indexOf(el)]); });
+    });
+  }
+
   function afterUpdate() {
     reopenDetails();
     followPhase();
+    leadWithRunningPart();
     followInvitation();
   }
   // Before keepFocus below: an answered invitation gives focus back itself.

@@ -32,6 +32,13 @@ def expect_at(page, kind: str, title: str | None, part_id: str) -> None:
     expect(panel.locator('#phase-step input[name="expected"]')).to_have_value(part_id, timeout=FOLLOW_MS)
 
 
+def expect_leading(page, section_id: str) -> None:
+    """The console's main column leads with this section (after the organiser's run of show), in the DOM itself,
+    so the keyboard order is the order seen."""
+    expect(page.locator("[data-leads-with-phase] > :not([data-stays-first])").first).to_have_id(
+        section_id, timeout=FOLLOW_MS)
+
+
 def frozen_moderator(new_page, server, key: str) -> tuple[object, dict]:
     """A moderator whose screen stops hearing from the server while ``frozen["on"]`` (a tab that fell behind: a
     slow network, a laptop that just woke up). Their clicks still reach the server."""
@@ -76,12 +83,17 @@ def test_screen_run_of_show_follows_live_and_refuses_a_stale_click(new_page, ser
     for page in screens:
         expect_at(page, "poll", PARTS[1], ids[1])
     expect(lead.locator("#phase-next")).to_be_focused()
+    # The consoles lead with the running part: the poll's control comes first now.
+    for page in (organiser, lead):
+        expect_leading(page, "poll-control-section")
 
     # The assistant's screen falls behind; meanwhile the organiser jumps to the lunch.
     frozen["on"] = True
     organiser.locator(f"#phase-part-{ids[2]} button").click()
     expect_at(organiser, "lunch", PARTS[2], ids[2])
     expect_at(lead, "lunch", PARTS[2], ids[2])
+    expect_leading(organiser, "seating-section")
+    expect_leading(lead, "moderation")  # no lunch section here: the programme's order again
     expect(assistant.locator("#phase-control")).to_have_attribute("data-phase", "poll")  # still the old picture
     expect(assistant.locator("#phase-next")).to_have_text(f"Volgend onderdeel: {PARTS[2]}")
 
@@ -104,4 +116,9 @@ def test_screen_run_of_show_follows_live_and_refuses_a_stale_click(new_page, ser
         expect_at(page, "closing", PARTS[3], ids[3])
         expect(page.locator("#phase-next")).to_have_text("Blok afsluiten", timeout=FOLLOW_MS)
     expect(alert).to_have_count(0)
+    for page in screens:
+        expect_leading(page, "agenda-control-section")
+    # A page opened afresh leads with the running part too.
+    fresh = new_person(new_page, server, "organiser:Secretariaat G40", ORGANISER_PAGE)
+    expect_leading(fresh, "agenda-control-section")
     assert_not_reloaded(*screens)
