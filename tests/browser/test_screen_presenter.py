@@ -303,6 +303,9 @@ def test_screen_presenter_open_poll_charts_fit_at_every_size(new_page, server, b
                                                              f"{block.polls['multiple']} ORDER BY position")] * 2])
     chart = f"chart-{qid}"
     expect(page.locator(f"#{chart} svg.main-svg").first).to_be_attached()
+    # Every vote counted and drawn first: the votes arrive live, and the chart may still show only the first few.
+    page.wait_for_function(f"([id, needle]) => ({SVG_TEXTS})(id).some(t => t.includes(needle))",
+                           arg=[chart, "2 (25%)"])
     page.set_viewport_size(SIZES["1080p"])
     chart_fits(page, chart, "choices, 1080p")
     labels = " ".join(page.evaluate(SVG_TEXTS, chart))
